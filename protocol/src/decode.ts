@@ -1,0 +1,48 @@
+// The one decode path for client frames: text in, a typed frame or an error (as data) out.
+// It never throws on any input.
+import type { z } from 'zod';
+import { ClientFrame } from './client-frames.js';
+import type { ClientFrameType } from './client-frames.js';
+import type { ErrorCode } from './codes.js';
+
+export type Decoded =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; code: Extract<ErrorCode, 'bad_request' | 'unknown_type'>; message: string; rid?: string };
+
+const schemaByType = new Map<string, z.ZodType<ClientFrame>>(
+  ClientFrame.options.map((schema) => [schema.shape.type.value, schema as z.ZodType<ClientFrame>]),
+);
+
+export const CLIENT_FRAME_TYPES = [...schemaByType.keys()] as ClientFrameType[];
+
+export function decodeClientFrame(text: string): Decoded {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, code: 'bad_request', message: 'frame is not valid JSON' };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, code: 'bad_request', message: 'frame must be a JSON object' };
+  }
+  const obj = raw as Record<string, unknown>;
+  const rid = typeof obj.rid === 'string' && obj.rid.length > 0 && obj.rid.length <= 64 ? obj.rid : undefined;
+  if (typeof obj.type !== 'string') {
+    return withRid({ ok: false, code: 'bad_request', message: 'frame has no string "type"' }, rid);
+  }
+  const schema = schemaByType.get(obj.type);
+  if (!schema) {
+    return withRid({ ok: false, code: 'unknown_type', message: `unknown frame type "${obj.type.slice(0, 64)}"` }, rid);
+  }
+  const parsed = schema.safeParse(obj);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    return withRid({ ok: false, code: 'bad_request', message: `${obj.type}: ${where}${issue?.message ?? 'invalid'}` }, rid);
+  }
+  return { ok: true, frame: parsed.data };
+}
+
+function withRid(d: Extract<Decoded, { ok: false }>, rid: string | undefined): Decoded {
+  return rid === undefined ? d : { ...d, rid };
+}

@@ -1,0 +1,6 @@
+// @switchboard/protocol: the wire contract shared by the hub and every client.
+export * from './codes.js';
+export * from './shapes.js';
+export * from './client-frames.js';
+export * from './server-frames.js';
+export * from './decode.js';

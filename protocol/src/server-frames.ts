@@ -1,0 +1,96 @@
+// Every frame the hub sends to a client, as one discriminated union on `type`,
+// plus the result carried by `ok` for each request type.
+import { z } from 'zod';
+import { ERROR_CODES } from './codes.js';
+import { Entry, Json, LeaveReason, MessageKind, Rid, Session } from './shapes.js';
+
+export const Welcome = z.object({
+  type: z.literal('welcome'),
+  sessionId: z.string(),
+  resumeSecret: z.string(),
+  node: z.string(),
+  heartbeatMs: z.number(),
+  limits: z.object({ maxFrameBytes: z.number(), maxValueBytes: z.number() }),
+  session: Session,
+});
+export type Welcome = z.infer<typeof Welcome>;
+
+export const Pong = z.object({ type: z.literal('pong'), rid: Rid.optional(), ts: z.number() });
+export type Pong = z.infer<typeof Pong>;
+
+/** The answer to a request frame that carried `rid`; the result fields sit beside `rid`. */
+export const Ok = z.looseObject({ type: z.literal('ok'), rid: Rid });
+export type Ok = z.infer<typeof Ok>;
+
+export const ErrorFrame = z.looseObject({
+  type: z.literal('error'),
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  rid: Rid.optional(),
+  /** On `conflict`: the version currently stored (0 when absent). */
+  version: z.number().optional(),
+});
+export type ErrorFrame = z.infer<typeof ErrorFrame>;
+
+export const Message = z.object({
+  type: z.literal('message'),
+  msgId: z.string(),
+  from: z.string(),
+  kind: MessageKind,
+  body: Json,
+  replyTo: z.string().optional(),
+  thread: z.string().optional(),
+  ts: z.number(),
+  broadcast: z.boolean().optional(),
+});
+export type Message = z.infer<typeof Message>;
+
+export const PresenceEvent = z.enum(['join', 'update', 'leave']);
+export type PresenceEvent = z.infer<typeof PresenceEvent>;
+
+export const Presence = z.object({
+  type: z.literal('presence'),
+  event: PresenceEvent,
+  session: Session,
+  reason: LeaveReason.optional(),
+});
+export type Presence = z.infer<typeof Presence>;
+
+export const MemoryOp = z.enum(['set', 'delete', 'expire']);
+export type MemoryOp = z.infer<typeof MemoryOp>;
+
+export const MemoryChanged = z.object({
+  type: z.literal('memory.changed'),
+  op: MemoryOp,
+  key: z.string(),
+  version: z.number(),
+  by: z.string().optional(),
+  entry: Entry.optional(),
+});
+export type MemoryChanged = z.infer<typeof MemoryChanged>;
+
+export const Drain = z.object({ type: z.literal('drain'), reconnectMs: z.number() });
+export type Drain = z.infer<typeof Drain>;
+
+export const ServerFrame = z.discriminatedUnion('type', [
+  Welcome, Pong, Ok, ErrorFrame, Message, Presence, MemoryChanged, Drain,
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+
+/** What `ok` carries, by the type of the request it answers. */
+export interface Results {
+  ping: { ts: number };
+  update: { session: Session };
+  'sessions.list': { sessions: Session[] };
+  'presence.watch': { sessions: Session[] };
+  'presence.unwatch': Record<string, never>;
+  send: { msgId: string };
+  broadcast: { msgId: string; recipients: number };
+  'memory.set': { entry: Entry };
+  'memory.get': { entry: Entry | null };
+  'memory.delete': { deleted: boolean };
+  'memory.search': { entries: Entry[]; cursor: string | null };
+  'memory.watch': Record<string, never>;
+  'memory.unwatch': Record<string, never>;
+}
+export type RequestType = keyof Results;
