@@ -1,0 +1,31 @@
+// Who may join, and in which namespace: HS256 tokens signed with SWITCHBOARD_SECRET.
+// Without a secret the hub is open and every session lives in the default namespace.
+import { jwtVerify } from 'jose';
+
+export const DEFAULT_NAMESPACE = 'default';
+
+export type AuthResult = { ok: true; ns: string } | { ok: false; message: string };
+
+export class Authenticator {
+  private readonly key: Uint8Array | null;
+
+  constructor(secret: string | undefined) {
+    this.key = secret ? new TextEncoder().encode(secret) : null;
+  }
+
+  get required(): boolean {
+    return this.key !== null;
+  }
+
+  async verify(token: string | undefined): Promise<AuthResult> {
+    if (!this.key) return { ok: true, ns: DEFAULT_NAMESPACE };
+    if (!token) return { ok: false, message: 'token required' };
+    try {
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
+      const ns = typeof payload.ns === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(payload.ns) ? payload.ns : DEFAULT_NAMESPACE;
+      return { ok: true, ns };
+    } catch {
+      return { ok: false, message: 'invalid or expired token' };
+    }
+  }
+}

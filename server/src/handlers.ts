@@ -1,0 +1,106 @@
+// One small handler per request type. Each gets an already-validated frame and returns its
+// result (the fields of `ok`) or a Failure; none of them sees raw input.
+import { DEFAULT_SEARCH_LIMIT } from '@switchboard/protocol';
+import type { ClientFrameOf, ClientFrameType, Message } from '@switchboard/protocol';
+import type { Connection } from './connection.js';
+import { fail } from './failure.js';
+import type { Failure } from './failure.js';
+
+type Result = Record<string, unknown>;
+type Handler<T extends ClientFrameType> = (conn: Connection, frame: ClientFrameOf<T>) => Promise<Result | Failure>;
+type Handlers = { [T in Exclude<ClientFrameType, 'hello' | 'ping' | 'bye'>]: Handler<T> };
+
+export const handlers: Handlers = {
+  async update(conn, frame) {
+    const { type: _t, rid: _r, ...patch } = frame;
+    const session = await conn.hub.engine.update(conn.ns, conn.id, patch);
+    if (!session) return fail('not_found', 'session is no longer registered');
+    conn.session = session;
+    return { session };
+  },
+
+  async 'sessions.list'(conn, frame) {
+    const sessions = await conn.hub.engine.sessions(conn.ns, definedFilter(frame));
+    return { sessions };
+  },
+
+  async 'presence.watch'(conn) {
+    conn.hub.watchPresence(conn, true);
+    return { sessions: await conn.hub.engine.sessions(conn.ns) };
+  },
+
+  async 'presence.unwatch'(conn) {
+    conn.hub.watchPresence(conn, false);
+    return {};
+  },
+
+  async send(conn, frame) {
+    const message = conn.hub.message(conn.id, frame);
+    const delivered = await conn.hub.engine.send(conn.ns, frame.to, message);
+    if (!delivered) return fail('not_found', `session "${frame.to}" is not online`);
+    return { msgId: message.msgId };
+  },
+
+  async broadcast(conn, frame) {
+    const message: Message = { ...conn.hub.message(conn.id, frame), broadcast: true };
+    const filter = frame.capability ? { exclude: conn.id, capability: frame.capability } : { exclude: conn.id };
+    const recipients = await conn.hub.engine.broadcast(conn.ns, message, filter);
+    return { msgId: message.msgId, recipients };
+  },
+
+  async 'memory.set'(conn, frame) {
+    const { maxValueBytes } = conn.hub.limits;
+    const bytes = Buffer.byteLength(JSON.stringify(frame.value));
+    if (bytes > maxValueBytes) return fail('too_large', `value is ${bytes} bytes; the limit is ${maxValueBytes}`);
+    const result = await conn.hub.engine.memorySet(conn.ns, {
+      key: frame.key,
+      value: frame.value,
+      kind: frame.kind,
+      tags: frame.tags,
+      ttlMs: frame.ttlMs,
+      ifVersion: frame.ifVersion,
+      author: conn.id,
+      now: Date.now(),
+    });
+    if (result.conflict) return conflict(frame.key, result.version);
+    return { entry: result.entry };
+  },
+
+  async 'memory.get'(conn, frame) {
+    return { entry: await conn.hub.engine.memoryGet(conn.ns, frame.key, Date.now()) };
+  },
+
+  async 'memory.delete'(conn, frame) {
+    const result = await conn.hub.engine.memoryDelete(conn.ns, frame.key, frame.ifVersion, conn.id);
+    if (result.conflict) return conflict(frame.key, result.version);
+    return { deleted: result.deleted };
+  },
+
+  async 'memory.search'(conn, frame) {
+    const { type: _t, rid: _r, limit, ...query } = frame;
+    return conn.hub.engine.memorySearch(conn.ns, { ...query, limit: limit ?? DEFAULT_SEARCH_LIMIT }, Date.now());
+  },
+
+  async 'memory.watch'(conn, frame) {
+    conn.memoryPrefixes.add(frame.prefix);
+    conn.hub.watchMemory(conn);
+    return {};
+  },
+
+  async 'memory.unwatch'(conn, frame) {
+    conn.memoryPrefixes.delete(frame.prefix);
+    conn.hub.watchMemory(conn);
+    return {};
+  },
+};
+
+function conflict(key: string, version: number): Failure {
+  return fail('conflict', `version of "${key}" is ${version}`, { version });
+}
+
+function definedFilter(frame: ClientFrameOf<'sessions.list'>) {
+  return {
+    ...(frame.capability !== undefined && { capability: frame.capability }),
+    ...(frame.status !== undefined && { status: frame.status }),
+  };
+}

@@ -1,0 +1,7 @@
+// @switchboard/server: the hub as a library.
+export { Hub, startHub, HUB_DEFAULTS } from './hub.js';
+export type { HubOptions } from './hub.js';
+export type { Engine, EngineEvents } from './engine/engine.js';
+export { MemoryEngine } from './engine/memory-engine.js';
+export { loadConfig, ConfigError } from './config.js';
+export type { Config } from './config.js';
