@@ -2,28 +2,48 @@
 // factory for its cluster; clients are spread across the cluster's nodes (url(0), url(1), …),
 // so a multi-node cluster runs every case across nodes.
 import { SignJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Entry, Session } from '@switchboard/protocol';
 import type { Cluster, ClusterFactory, ClusterOptions } from '../helpers/cluster.js';
 import { useCleanup } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const SECRET = 'conformance-secret-0123456789';
+let namespaceCounter = 0;
+
+type Scoped = Cluster & { ns: string };
+
+function tokenFor(ns: string): Promise<string> {
+  return new SignJWT({ ns }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+}
 
 export function conformanceSuite(name: string, makeCluster: ClusterFactory): void {
   describe(`conformance: ${name}`, () => {
     const cleanup = useCleanup();
+    // Clusters are costly to start (Redis, child processes), so one per option set serves the
+    // whole suite; every test gets a namespace of its own through its token, which isolates it.
+    const clusters = new Map<string, Promise<Cluster>>();
+    afterAll(async () => {
+      for (const c of clusters.values()) await (await c).close();
+    });
 
-    async function cluster(options: ClusterOptions = {}): Promise<Cluster> {
-      const c = await makeCluster(options);
-      cleanup(() => c.close());
-      return c;
+    async function cluster(options: Omit<ClusterOptions, 'secret'> = {}): Promise<Scoped> {
+      const key = JSON.stringify(options);
+      if (!clusters.has(key)) clusters.set(key, makeCluster({ ...options, secret: SECRET }));
+      const c = await clusters.get(key)!;
+      return { ...c, nodes: c.nodes, url: c.url, ns: `t${++namespaceCounter}-${Date.now().toString(36)}` };
     }
 
-    async function join(c: Cluster, node: number, session: Record<string, unknown> & { name: string }, token?: string) {
-      const { client, welcome } = await RawClient.join(c.url(node), session, token ? { token } : {});
+    async function join(c: Scoped, node: number, session: Record<string, unknown> & { name: string }, token?: string) {
+      const { client, welcome } = await RawClient.join(c.url(node), session, { token: token ?? (await tokenFor(c.ns)) });
       cleanup(() => client.close());
       return Object.assign(client, { welcome });
+    }
+
+    async function open(c: Scoped, node: number) {
+      const client = await RawClient.open(c.url(node));
+      cleanup(() => client.close());
+      return client;
     }
 
     describe('hello and sessions', () => {
@@ -42,9 +62,8 @@ export function conformanceSuite(name: string, makeCluster: ClusterFactory): voi
       it('refuses an id a live session holds (4409) and the holder keeps working', async () => {
         const c = await cluster();
         const a = await join(c, 0, { id: 'taken', name: 'first' });
-        const intruder = await RawClient.open(c.url(1));
-        cleanup(() => intruder.close());
-        intruder.send({ type: 'hello', protocol: 1, session: { id: 'taken', name: 'second' } });
+        const intruder = await open(c, 1);
+        intruder.send({ type: 'hello', protocol: 1, token: await tokenFor(c.ns), session: { id: 'taken', name: 'second' } });
         expect((await intruder.closed).code).toBe(4409);
         const b = await join(c, 1, { name: 'other' });
         await b.ok({ type: 'send', to: 'taken', body: 'still here?' });
@@ -310,8 +329,8 @@ export function conformanceSuite(name: string, makeCluster: ClusterFactory): voi
 
     describe('namespaces', () => {
       it('never lets sessions, messages, presence or memory cross namespaces', async () => {
-        const c = await cluster({ secret: SECRET });
-        const token = (ns: string) => new SignJWT({ ns }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+        const c = await cluster();
+        const token = (side: string) => tokenFor(`${c.ns}-${side}`);
         const a1 = await join(c, 0, { id: 'a1', name: 'a1' }, await token('alpha'));
         await a1.ok({ type: 'presence.watch' });
         await a1.ok({ type: 'memory.watch', prefix: '' });
