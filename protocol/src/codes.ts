@@ -22,6 +22,8 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['rate
 export const CloseCode = {
   normal: 1000,
   goingAway: 1001,
+  internalError: 1011,
+  tryAgainLater: 1013,
   tooLarge: 1009,
   badHello: 4400,
   unauthorized: 4401,

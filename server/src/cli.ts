@@ -4,7 +4,11 @@ import { ConfigError, loadConfig, SOURCES } from './config.js';
 import type { Config } from './config.js';
 import type { Engine } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory-engine.js';
+import { RedisEngine } from './engine/redis/redis-engine.js';
 import { Hub } from './hub.js';
+import { createLogger } from './log.js';
+import type { Logger } from './log.js';
+import { ulid } from 'ulid';
 
 const USAGE = `Usage: switchboard <command> [options]
 
@@ -59,17 +63,19 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(config: Config): Promise<void> {
-  const engine = await createEngine(config);
+  const nodeId = config.nodeId ?? `n-${ulid().slice(-8).toLowerCase()}`;
+  const logger = createLogger(config.logLevel, nodeId);
+  const engine = createEngine(config, logger);
   const hub = await Hub.start({
+    logger,
     port: config.port,
     host: config.host,
     engine,
-    nodeId: config.nodeId,
+    nodeId,
     heartbeatMs: config.heartbeatMs,
     maxFrameBytes: config.maxFrameBytes,
     maxValueBytes: config.maxValueBytes,
     secret: config.secret,
-    logLevel: config.logLevel,
   });
   const stop = (signal: string) => {
     hub.log.info({ signal }, 'shutting down');
@@ -89,9 +95,14 @@ async function serve(config: Config): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-async function createEngine(config: Config): Promise<Engine> {
+function createEngine(config: Config, log: Logger): Engine {
   if (!config.redisUrl) return new MemoryEngine();
-  throw new ConfigError('REDIS_URL / --redis: the Redis engine is not available in this build');
+  return new RedisEngine({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    heartbeatMs: config.heartbeatMs,
+    onError: (err, what) => log.warn({ err: err instanceof Error ? err.message : String(err) }, what),
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { CloseCode, decodeClientFrame } from '@switchboard/protocol';
 import type { ClientFrame, ErrorCode, Hello, LeaveReason, ServerFrame, Session } from '@switchboard/protocol';
 import type { RawData, WebSocket } from 'ws';
+import { EngineUnavailableError } from './engine/errors.js';
 import { handlers } from './handlers.js';
 import { isFailure } from './failure.js';
 import type { Hub } from './hub.js';
@@ -65,7 +66,7 @@ export class Connection {
     if (this.phase === 'hello') {
       if (frame.type !== 'hello') return this.reject('bad_request', 'the first frame must be hello');
       this.phase = 'joining';
-      this.joined = this.hello(frame);
+      this.joined = this.hello(frame).catch((err) => this.helloFailed(err));
       return;
     }
     if (this.phase === 'joining') {
@@ -129,6 +130,16 @@ export class Connection {
     if (this.ws.readyState !== this.ws.OPEN) await this.closed(1006);
   }
 
+  /** The engine could not register the session: tell the client and let it retry later. */
+  private helloFailed(err: unknown): void {
+    const unavailable = err instanceof EngineUnavailableError;
+    if (!unavailable) this.hub.log.error({ err, remote: this.remote }, 'hello failed');
+    const message = unavailable ? 'the hub cannot reach its engine; retry shortly' : 'the hub could not register the session';
+    this.send({ type: 'error', code: unavailable ? 'unavailable' : 'internal', message });
+    this.phase = 'closed';
+    this.close(CloseCode.tryAgainLater, message);
+  }
+
   private async dispatch(frame: ClientFrame): Promise<void> {
     if (this.phase !== 'live') return;
     switch (frame.type) {
@@ -151,9 +162,11 @@ export class Connection {
         this.send({ type: 'ok', rid, ...result });
       }
     } catch (err) {
-      this.hub.log.error({ err, session: this.session?.id, frame: frame.type }, 'handler failed');
-      const message = 'the hub could not complete the request';
-      this.send(rid === undefined ? { type: 'error', code: 'internal', message } : { type: 'error', code: 'internal', message, rid });
+      const unavailable = err instanceof EngineUnavailableError;
+      if (!unavailable) this.hub.log.error({ err, session: this.session?.id, frame: frame.type }, 'handler failed');
+      const code = unavailable ? 'unavailable' : 'internal';
+      const message = unavailable ? 'the hub cannot reach its engine; retry shortly' : 'the hub could not complete the request';
+      this.send(rid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, rid });
     }
   }
 

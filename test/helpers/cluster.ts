@@ -41,3 +41,43 @@ export function useCleanup(): (fn: () => unknown) => void {
   });
   return (fn) => void fns.push(fn);
 }
+
+/**
+ * Hub nodes on one fresh redis-server. One node runs in this process; two or more run as child
+ * processes (so a test may crash one).
+ */
+export function redisCluster(nodeCount: number): ClusterFactory {
+  return async (options = {}) => {
+    const { RedisServer } = await import('./redis-server.js');
+    const redis = await RedisServer.start();
+    if (nodeCount === 1) {
+      const { RedisEngine } = await import('@switchboard/server');
+      const heartbeatMs = options.heartbeatMs ?? 1000;
+      const hub = await startHub({ port: 0, logLevel: 'silent', ...options, heartbeatMs, engine: new RedisEngine({ url: redis.url, heartbeatMs }) });
+      return {
+        nodes: 1,
+        url: () => hub.url,
+        httpUrl: () => hub.httpUrl,
+        close: async () => {
+          await hub.close();
+          await redis.stop();
+        },
+      };
+    }
+    const { HubProcess } = await import('./hub-process.js');
+    const flags: Record<string, string | number> = { redis: redis.url, 'heartbeat-ms': options.heartbeatMs ?? 1000 };
+    if (options.secret) flags.secret = options.secret;
+    if (options.maxValueBytes) flags['max-value-bytes'] = options.maxValueBytes;
+    if (options.maxFrameBytes) flags['max-frame-bytes'] = options.maxFrameBytes;
+    const nodes = await Promise.all(Array.from({ length: nodeCount }, (_, i) => HubProcess.start({ ...flags, 'node-id': `node${i}` })));
+    return {
+      nodes: nodeCount,
+      url: (i = 0) => nodes[i % nodeCount]!.url,
+      httpUrl: (i = 0) => nodes[i % nodeCount]!.httpUrl,
+      close: async () => {
+        await Promise.all(nodes.map((n) => n.kill('SIGTERM')));
+        await redis.stop();
+      },
+    };
+  };
+}
