@@ -77,8 +77,9 @@ export const ServerFrame = z.discriminatedUnion('type', [
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 
-/** What `ok` carries, by the type of the request it answers. */
+/** What `ok` carries, by the type of the request it answers (`ping` is answered by `pong`). */
 export interface Results {
+  /** Answered by a `pong` frame (not `ok`) carrying the same rid. */
   ping: { ts: number };
   update: { session: Session };
   'sessions.list': { sessions: Session[] };

@@ -3,6 +3,7 @@
 import { jwtVerify } from 'jose';
 
 export const DEFAULT_NAMESPACE = 'default';
+const NAMESPACE = /^[A-Za-z0-9._-]{1,64}$/;
 
 export type AuthResult = { ok: true; ns: string } | { ok: false; message: string };
 
@@ -22,8 +23,9 @@ export class Authenticator {
     if (!token) return { ok: false, message: 'token required' };
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
-      const ns = typeof payload.ns === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(payload.ns) ? payload.ns : DEFAULT_NAMESPACE;
-      return { ok: true, ns };
+      if (payload.ns === undefined) return { ok: true, ns: DEFAULT_NAMESPACE };
+      if (typeof payload.ns !== 'string' || !NAMESPACE.test(payload.ns)) return { ok: false, message: 'token claim "ns" is not a valid namespace' };
+      return { ok: true, ns: payload.ns };
     } catch {
       return { ok: false, message: 'invalid or expired token' };
     }

@@ -59,6 +59,8 @@ export class Connection {
 
   private receive(data: RawData, isBinary: boolean): void {
     this.lastActivity = Date.now();
+    // After bye the session is over: later frames would run without anyone to answer.
+    if (this.leaveReason === 'bye') return;
     if (isBinary) return this.reject('bad_request', 'binary frames are not accepted; send JSON text');
     const decoded = decodeClientFrame(data.toString());
     if (!decoded.ok) return this.reject(decoded.code, decoded.message, decoded.rid);

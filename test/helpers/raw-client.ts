@@ -14,6 +14,7 @@ export class RawClient {
   private waiters: Array<{ match: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }> = [];
   private seen = 0;
   private ridCounter = 0;
+  welcome: Extract<ServerFrame, { type: 'welcome' }> | null = null;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
@@ -49,13 +50,14 @@ export class RawClient {
     client.send({ type: 'hello', protocol: 1, session, ...extra });
     const welcome = await client.next((f) => f.type === 'welcome' || f.type === 'error');
     if (welcome.type !== 'welcome') throw new Error(`hello refused: ${JSON.stringify(welcome)}`);
+    client.welcome = welcome;
     return { client, welcome };
   }
 
+  /** The session id from the welcome this client received through join(). */
   get id(): string {
-    const welcome = this.frames.find((f) => f.type === 'welcome');
-    if (!welcome || welcome.type !== 'welcome') throw new Error('no welcome yet');
-    return welcome.sessionId;
+    if (!this.welcome) throw new Error('no welcome yet');
+    return this.welcome.sessionId;
   }
 
   send(frame: unknown): void {
