@@ -234,15 +234,19 @@ export function conformanceSuite(name: string, makeCluster: ClusterFactory): voi
         expect((await a.ok<{ deleted: boolean }>({ type: 'memory.delete', key: 'lock', ifVersion: 2 })).deleted).toBe(true);
       });
 
-      it('lets exactly one of many concurrent CAS writers win', async () => {
+      it('lets exactly one of many concurrent CAS writers win, round after round', async () => {
         const c = await cluster();
-        const writers = await Promise.all(Array.from({ length: 12 }, (_, i) => join(c, i, { id: `w${i}`, name: `w${i}` })));
-        await writers[0]!.ok({ type: 'memory.set', key: 'counter', value: 0 });
-        const answers = await Promise.all(writers.map((w, i) => w.request({ type: 'memory.set', key: 'counter', value: i, ifVersion: 1 })));
-        expect(answers.filter((x) => x.type === 'ok')).toHaveLength(1);
-        expect(answers.filter((x) => x.type === 'error' && x.code === 'conflict')).toHaveLength(11);
-        const { entry } = await writers[0]!.ok<{ entry: Entry }>({ type: 'memory.get', key: 'counter' });
-        expect(entry.version).toBe(2);
+        const writers = await Promise.all(Array.from({ length: 15 }, (_, i) => join(c, i, { id: `w${i}`, name: `w${i}` })));
+        await writers[0]!.ok({ type: 'memory.set', key: 'counter', value: -1 });
+        for (let round = 1; round <= 8; round++) {
+          const answers = await Promise.all(writers.map((w, i) => w.request({ type: 'memory.set', key: 'counter', value: i, ifVersion: round })));
+          const winners = answers.filter((x) => x.type === 'ok');
+          expect(winners).toHaveLength(1);
+          expect(answers.filter((x) => x.type === 'error' && x.code === 'conflict' && x.version === round + 1)).toHaveLength(14);
+          const { entry } = await writers[round]!.ok<{ entry: Entry }>({ type: 'memory.get', key: 'counter' });
+          expect(entry.version).toBe(round + 1);
+          expect(entry.author).toBe(`w${entry.value}`);
+        }
       });
 
       it('expires entries at their TTL and tells watchers with op expire', async () => {
