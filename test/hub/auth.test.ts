@@ -29,6 +29,8 @@ describe('auth on the socket', () => {
     }],
     ['an expired token', async () => ({ token: await token({ ns: 'a' }, { expiresAt: Math.floor(Date.now() / 1000) - 60 }) })],
     ['an unsigned (alg none) token', async () => ({ token: new UnsecuredJWT({ ns: 'a' }).encode() })],
+    ['a valid signature but an invalid ns claim "a b"', async () => ({ token: await token({ ns: 'a b' }) })],
+    ['a valid signature but a non-string ns claim', async () => ({ token: await token({ ns: 7 }) })],
   ])('hello with %s → error unauthorized, close 4401, no session', async (_what, extra) => {
     const hub = await startHub({ secret: SECRET });
     const member = await join(hub.url, { id: 'member', name: 'member' }, await token({ ns: 'a' }));
@@ -45,6 +47,16 @@ describe('auth on the socket', () => {
     const b = await join(hub.url, { id: 'b', name: 'b' }, await token({ ns: 'a' }, { expiresAt: Math.floor(Date.now() / 1000) + 3600 }));
     expect(b.welcome.sessionId).toBe('b');
     await relay(a, b, 'authorized');
+  });
+
+  it('a valid token without an ns claim joins the default namespace, apart from named ones', async () => {
+    const hub = await startHub({ secret: SECRET });
+    const plain = await join(hub.url, { id: 'plain', name: 'plain' }, await token({}));
+    const explicit = await join(hub.url, { id: 'explicit', name: 'explicit' }, await token({ ns: 'default' }));
+    await join(hub.url, { id: 'named', name: 'named' }, await token({ ns: 'team-a' }));
+    const { sessions } = await plain.ok<{ sessions: Session[] }>({ type: 'sessions.list' });
+    expect(sessions.map((s) => s.id).sort()).toEqual(['explicit', 'plain']);
+    await relay(plain, explicit, 'same default namespace');
   });
 
   it('an open hub (no secret) accepts hello without a token', async () => {

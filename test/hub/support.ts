@@ -63,10 +63,7 @@ export async function pingPong(client: RawClient, rid: string, timeoutMs = 3000)
   await client.nextOf('pong', (f) => f.rid === rid, timeoutMs);
 }
 
-/**
- * Sends one message from `from` to `to` and waits until `to` has it. (Ids come from the
- * welcome frames: RawClient.id cannot be used, join() consumes the welcome it looks for.)
- */
+/** Sends one message from `from` to `to` and waits until `to` has it. */
 export async function relay(from: Joined, to: Joined, body: unknown): Promise<void> {
   await from.ok({ type: 'send', to: to.welcome.sessionId, body }, 3000);
   const from_ = from.welcome.sessionId;
@@ -93,7 +90,7 @@ export async function freePort(): Promise<number> {
 
 /** Every env var the serve command reads, so a test starts from a known environment. */
 const CONFIG_ENV = [
-  'PORT', 'HOST', 'REDIS_URL', 'SWITCHBOARD_SECRET', 'SWITCHBOARD_HEARTBEAT_MS', 'SWITCHBOARD_NODE_ID',
+  'PORT', 'HOST', 'REDIS_URL', 'SWITCHBOARD_REDIS_PREFIX', 'SWITCHBOARD_SECRET', 'SWITCHBOARD_HEARTBEAT_MS', 'SWITCHBOARD_NODE_ID',
   'SWITCHBOARD_MAX_FRAME_BYTES', 'SWITCHBOARD_MAX_VALUE_BYTES', 'LOG_LEVEL',
 ];
 
