@@ -22,7 +22,7 @@ export async function handleHttp(hub: Hub, req: IncomingMessage, res: ServerResp
         return json(res, 404, { code: 'not_found', message: `no route ${url.pathname}` });
     }
   } catch (err) {
-    hub.log.error({ err, path: req.url }, 'http request failed');
+    hub.log.error({ err, path: req.url?.split('?')[0] }, 'http request failed');
     if (!res.headersSent) json(res, 500, { code: 'internal', message: 'internal error' });
   }
 }

@@ -71,6 +71,7 @@ export class Hub {
   private readonly pending = new Set<Promise<unknown>>();
   private heartbeat: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
+  private boundPort = 0;
 
   static async start(options: HubOptions = {}): Promise<Hub> {
     const hub = new Hub(options);
@@ -111,7 +112,7 @@ export class Hub {
   }
 
   get port(): number {
-    return (this.http.address() as AddressInfo).port;
+    return this.boundPort;
   }
 
   /** Sessions this node holds, in every namespace. */
@@ -130,6 +131,7 @@ export class Hub {
       this.http.once('error', reject);
       this.http.listen(this.options.port, this.options.host, () => {
         this.http.off('error', reject);
+        this.boundPort = (this.http.address() as AddressInfo).port;
         resolve();
       });
     });

@@ -3,10 +3,19 @@
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '@switchboard/protocol';
 import type { Session } from '@switchboard/protocol';
+import { RawClient } from '../helpers/raw-client.js';
 import { pingPong, relay, useHubs, within } from './support.js';
 
 describe('before hello', () => {
   const { hub: startHub, open, join } = useHubs();
+
+  it('a WebSocket on a path other than /v1 is refused at the upgrade (400)', async () => {
+    const hub = await startHub();
+    for (const path of ['/v2', '/', '/v1/extra']) {
+      const url = hub.url.replace(/\/v1$/, path);
+      await expect(RawClient.open(url), path).rejects.toThrow(/400/);
+    }
+  });
 
   it('a first frame that is not hello → error bad_request, then close 4400; nothing is executed', async () => {
     const hub = await startHub();

@@ -112,7 +112,7 @@ export interface CliRun extends Exit {
 }
 
 /** Runs `node server/bin/switchboard.js ...args` to completion (killed after timeoutMs). */
-export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 8000): Promise<CliRun> {
+export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<CliRun> {
   const started = Date.now();
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
