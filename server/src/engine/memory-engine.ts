@@ -57,7 +57,14 @@ export class MemoryEngine implements Engine {
     if (!space || !session) return;
     space.sessions.delete(id);
     this.events?.presence(ns, { type: 'presence', event: 'leave', session, reason });
+    await this.sessionEnded(ns, id);
   }
+
+  /**
+   * Runs exactly once per session that really ends (leave published): what the session held
+   * (locks, task leases) is released here.
+   */
+  private async sessionEnded(_ns: string, _id: string): Promise<void> {}
 
   async touch(sessions: ReadonlyArray<{ ns: string; id: string }>, now: number): Promise<void> {
     for (const { ns, id } of sessions) {

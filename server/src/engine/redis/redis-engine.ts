@@ -290,9 +290,18 @@ export class RedisEngine implements Engine {
     );
   }
 
-  private leaveScript(ns: string, id: string, node: string, epoch: string, reason: LeaveReason): Promise<number> {
-    return this.redis.sbLeave(this.keys.session(ns, id), this.keys.sessions(ns), this.keys.nodeSessions(ns, node), id, node, epoch, reason, this.keys.nsChannel(ns));
+  /** Ends a session if (node, epoch) still own it; the one caller that ends it runs the end hooks. */
+  private async leaveScript(ns: string, id: string, node: string, epoch: string, reason: LeaveReason): Promise<number> {
+    const ended = await this.redis.sbLeave(this.keys.session(ns, id), this.keys.sessions(ns), this.keys.nodeSessions(ns, node), id, node, epoch, reason, this.keys.nsChannel(ns));
+    if (ended === 1) await this.sessionEnded(ns, id);
+    return ended;
   }
+
+  /**
+   * Runs exactly once per session that really ends (leave published): what the session held
+   * (locks, task leases) is released here.
+   */
+  private async sessionEnded(_ns: string, _id: string): Promise<void> {}
 
   private localSessions(ns: string): Map<string, Session> {
     let sessions = this.local.get(ns);
