@@ -3,7 +3,7 @@
 // is the API surface agents use: messages, presence, memory.
 import { FATAL_CLOSE_CODES, CloseCode, PROTOCOL_VERSION } from '@switchboard/protocol';
 import type {
-  ClientFrameOf, Hello, HelloSession, JsonValue, MemoryChanged, Message, Presence, ServerFrame, Session, Welcome,
+  ClientFrameOf, Hello, HelloSession, Results, JsonValue, MemoryChanged, Message, Presence, ServerFrame, Session, Welcome,
 } from '@switchboard/protocol';
 import type { z } from 'zod';
 import { DEFAULT_BACKOFF, backoffDelay, jitterAround } from './backoff.js';
@@ -13,8 +13,12 @@ import { Emitter } from './emitter.js';
 import type { Listener } from './emitter.js';
 import { HubError, errorFromFrame } from './errors.js';
 import { Memory } from './memory.js';
+import { Locks } from './locks.js';
+import type { HeldLock, LockOptions } from './locks.js';
+import type { Lock } from '@switchboard/protocol';
 import { PresenceWatch } from './presence.js';
 import type { WatchPresenceOptions } from './presence.js';
+import { Inbox } from './inbox.js';
 import { ReplyRouter } from './replies.js';
 import { resolveOptions } from './options.js';
 import type { ConnectOptions, Settings } from './options.js';
@@ -43,6 +47,12 @@ export interface SendOptions {
   kind?: Message['kind'];
   replyTo?: string;
   thread?: string;
+  /**
+   * Makes the send safe to repeat: the hub answers a repeat (from this session, for some
+   * minutes) with the first msgId instead of sending again, and the SDK re-sends it by itself
+   * if the connection drops before the answer.
+   */
+  idempotencyKey?: string;
   timeoutMs?: number;
 }
 
@@ -77,6 +87,10 @@ export class Hub {
   readonly #requests: RequestManager;
   readonly #replies: ReplyRouter;
   readonly #presence: PresenceWatch;
+  readonly #locks: Locks;
+  readonly #inbox: Inbox;
+  /** Async parts of the message handlers running for the message being dispatched. */
+  #handling: Promise<unknown>[] | null = null;
   #hello: HelloSession;
   #state: HubState = 'connecting';
   #conn: Connection | null = null;
@@ -102,6 +116,8 @@ export class Hub {
     };
     this.memory = new Memory(deps);
     this.#presence = new PresenceWatch(deps);
+    this.#locks = new Locks({ ...deps, requestTimeoutMs: settings.requestTimeoutMs });
+    this.#inbox = new Inbox((frame) => this.#conn?.send(frame) ?? false, settings.ack === 'auto');
   }
 
   /** Same as connect(). */
@@ -144,7 +160,8 @@ export class Hub {
   }
 
   /** Sends `body` to session `to`; resolves when the hub has accepted it (HubError 'not_found' if `to` is offline). */
-  send(to: string, body: JsonValue, options: SendOptions = {}): Promise<{ msgId: string }> {
+  /** Resolves with the msgId, the recipient's seq, and `queued` when the recipient is away (resumable). */
+  send(to: string, body: JsonValue, options: SendOptions = {}): Promise<Results['send']> {
     const { timeoutMs, ...fields } = options;
     return this.#request('send', { to, body, ...fields }, { timeoutMs });
   }
@@ -208,6 +225,32 @@ export class Hub {
     return this.#presence.watch(callback, options);
   }
 
+  /**
+   * Acquires lock `name` for `ttlMs`. Held by someone else: HubError 'conflict', or with `wait`,
+   * queued (FIFO) until granted or until the wait ends (then 'timeout').
+   */
+  lock(name: string, options: LockOptions): Promise<HeldLock> {
+    return this.#locks.acquire(name, options);
+  }
+
+  /** Acquires lock `name`, runs `fn` with it, and releases it when fn settles (resolved or thrown). */
+  withLock<T>(name: string, options: LockOptions, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+    return this.#locks.with(name, options, fn);
+  }
+
+  /** The held locks (holder, fence, expiresAt, waiters), optionally only names starting with `prefix`. */
+  locks(prefix?: string): Promise<Lock[]> {
+    return this.#locks.list(prefix);
+  }
+
+  /**
+   * Acknowledges a direct message (with `ack: 'manual'`): the hub may forget it, and a resume
+   * will not replay it. In the default auto mode the SDK acks once the handlers are done.
+   */
+  ack(message: Message): void {
+    if (message.seq !== undefined) this.#inbox.done(message.seq);
+  }
+
   /** Round-trip time to the hub in milliseconds. */
   async ping(): Promise<number> {
     let sentAt = performance.now();
@@ -228,6 +271,7 @@ export class Hub {
       if (!parsed.success) return;
       const result = handler(parsed.data, message);
       if (result instanceof Promise) {
+        this.#handling?.push(result);
         result.catch((err: unknown) =>
           this.#events.emit('error', err instanceof HubError ? err : new HubError('internal', 'an onMessage handler failed', { cause: err })),
         );
@@ -274,6 +318,9 @@ export class Hub {
     if (this.#state === 'closed' || this.#closing) return;
     const { WebSocket, url, token, connectTimeoutMs } = this.#settings;
     const hello: Hello = { type: 'hello', protocol: PROTOCOL_VERSION, session: { ...this.#hello }, ...(token !== undefined && { token }) };
+    // After a drop, pick the same session up where it was: the hub replays what we missed.
+    const previous = this.#starting === null ? this.#welcome : undefined;
+    if (previous?.resumeWindowMs) hello.resume = { sessionId: previous.sessionId, secret: previous.resumeSecret, lastSeq: this.#inbox.lastSeq };
     const conn: Connection = new Connection(
       { WebSocket, url, hello, welcomeTimeoutMs: connectTimeoutMs },
       {
@@ -291,6 +338,7 @@ export class Hub {
     const reconnected = this.#starting === null;
     this.#welcome = welcome;
     this.#session = welcome.session;
+    if (!welcome.resumed) this.#inbox.reset();
     this.#hello = { ...this.#hello, id: welcome.sessionId };
     this.#attempt = 0;
     this.#drainAt = null;
@@ -316,9 +364,17 @@ export class Hub {
         // An error with an unknown rid answers a request that already timed out: nobody waits for it.
         if (!this.#requests.answer(frame) && frame.rid === undefined) this.#events.emit('error', errorFromFrame(frame));
         return;
-      case 'message':
-        if (!this.#replies.take(frame)) this.#events.emit('message', frame);
+      case 'message': {
+        if (!this.#inbox.accept(frame)) return;
+        const pending: Promise<unknown>[] = (this.#handling = []);
+        try {
+          if (!this.#replies.take(frame)) this.#events.emit('message', frame);
+        } finally {
+          this.#handling = null;
+        }
+        this.#inbox.handled(frame, pending);
         return;
+      }
       case 'presence':
         this.#presence.dispatch(frame);
         this.#events.emit('presence', frame);

@@ -6,6 +6,8 @@ import type { ErrorCode, ErrorFrame } from '@switchboard/protocol';
 export interface HubErrorOptions {
   /** On `conflict`: the version the hub currently stores (0 when absent). */
   version?: number;
+  /** On `conflict` of a fenced memory write: the current fence of its lock. */
+  fence?: number;
   cause?: unknown;
 }
 
@@ -15,18 +17,23 @@ export class HubError extends Error {
   /** True when the same call may succeed if tried again later (see RETRYABLE_CODES). */
   readonly retryable: boolean;
   readonly version?: number;
+  readonly fence?: number;
 
   constructor(code: ErrorCode, message: string, options: HubErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = RETRYABLE_CODES.has(code);
     if (options.version !== undefined) this.version = options.version;
+    if (options.fence !== undefined) this.fence = options.fence;
   }
 }
 
 /** The HubError an `error` frame stands for. */
 export function errorFromFrame(frame: ErrorFrame): HubError {
-  return new HubError(frame.code, frame.message, frame.version === undefined ? {} : { version: frame.version });
+  return new HubError(frame.code, frame.message, {
+    ...(frame.version !== undefined && { version: frame.version }),
+    ...(frame.fence !== undefined && { fence: frame.fence }),
+  });
 }
 
 // Close codes the hub uses to refuse or end a session; anything else means "the hub is gone".

@@ -10,6 +10,8 @@ export type { HubErrorOptions } from './errors.js';
 export type { BackoffOptions } from './backoff.js';
 export type { WebSocketConstructor, WebSocketLike } from './connection.js';
 export type { DeleteOptions, Memory, SearchPage, SearchQuery, SetOptions } from './memory.js';
+export type { HeldLock, LockOptions } from './locks.js';
+export type { Lock, LockGrant, WriteFence } from '@switchboard/protocol';
 export type { WatchPresenceOptions } from './presence.js';
 export { CloseCode, ErrorCode, FATAL_CLOSE_CODES, RETRYABLE_CODES } from '@switchboard/protocol';
 export type {

@@ -6,7 +6,7 @@ import type { Listener } from './emitter.js';
 import type { HubError } from './errors.js';
 import type { RequestFn } from './requests.js';
 
-export type SetOptions = Pick<ClientFrameOf<'memory.set'>, 'kind' | 'tags' | 'ttlMs' | 'ifVersion'>;
+export type SetOptions = Pick<ClientFrameOf<'memory.set'>, 'kind' | 'tags' | 'ttlMs' | 'ifVersion' | 'fence'>;
 export type DeleteOptions = Pick<ClientFrameOf<'memory.delete'>, 'ifVersion'>;
 export type SearchQuery = Omit<ClientFrameOf<'memory.search'>, 'type' | 'rid'>;
 export interface SearchPage {
@@ -36,7 +36,11 @@ export class Memory {
     this.#deps = deps;
   }
 
-  /** Writes `value` under `key`; with `ifVersion`, only if the stored version is that (0: absent), else HubError 'conflict'. */
+  /**
+   * Writes `value` under `key`; with `ifVersion`, only if the stored version is that (0: absent), else HubError 'conflict'.
+   * With `fence: { name, value }` (a lock's name and fence), only if no newer grant of that lock exists, else
+   * HubError 'conflict' with `error.fence` = the current fence.
+   */
   async set(key: string, value: JsonValue, options: SetOptions = {}): Promise<Entry> {
     return (await this.#deps.request('memory.set', { key, value, ...options })).entry;
   }

@@ -22,6 +22,11 @@ export interface ConnectOptions {
   closeTimeoutMs?: number;
   /** Reconnect backoff, or false to end the session when the socket drops. @default { baseMs: 250, maxMs: 10000 } */
   reconnect?: Partial<BackoffOptions> | false;
+  /**
+   * 'auto': direct messages are acknowledged once every handler has returned (async handlers of
+   * onMessage: settled). 'manual': call hub.ack(message) yourself. @default 'auto'
+   */
+  ack?: 'auto' | 'manual';
 }
 
 export const DEFAULTS = {
@@ -29,6 +34,7 @@ export const DEFAULTS = {
   connectTimeoutMs: 10_000,
   closeTimeoutMs: 2_000,
   reconnect: DEFAULT_BACKOFF,
+  ack: 'auto',
 } as const;
 
 export interface Settings {
@@ -39,6 +45,7 @@ export interface Settings {
   connectTimeoutMs: number;
   closeTimeoutMs: number;
   reconnect: BackoffOptions | false;
+  ack: 'auto' | 'manual';
 }
 
 /** Defaults merged with the caller's options; contradictions fail here, with a TypeError. */
@@ -66,6 +73,7 @@ export function resolveOptions(options: ConnectOptions): Settings {
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     closeTimeoutMs: options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
     reconnect,
+    ack: options.ack ?? DEFAULTS.ack,
   };
   for (const name of ['requestTimeoutMs', 'connectTimeoutMs', 'closeTimeoutMs'] as const) {
     if (!(settings[name] > 0)) throw new TypeError(`${name} must be a positive number of milliseconds`);

@@ -27,7 +27,14 @@ export type RequestFn = <T extends RequestType>(
 export const IDEMPOTENT_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType>([
   'ping', 'update', 'sessions.list', 'presence.watch', 'presence.unwatch',
   'memory.get', 'memory.search', 'memory.watch', 'memory.unwatch',
+  // Guarded by the lock's token, so a repeat cannot take effect twice.
+  'lock.renew', 'lock.release', 'lock.list',
 ]);
+
+/** A send with an idempotencyKey is answered with the first msgId if repeated: safe to re-send. */
+function hasIdempotencyKey(frame: ClientFrame): boolean {
+  return frame.type === 'send' && frame.idempotencyKey !== undefined;
+}
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -93,7 +100,7 @@ export class RequestManager {
     this.#write = null;
     for (const [rid, pending] of this.#pending) {
       if (!pending.written) continue;
-      if (IDEMPOTENT_REQUESTS.has(pending.type)) {
+      if (IDEMPOTENT_REQUESTS.has(pending.type) || hasIdempotencyKey(pending.frame)) {
         pending.written = false;
         continue;
       }

@@ -4,6 +4,7 @@ import {
   Capability, EntryKind, Json, MemoryKey, MemoryPrefix, MessageKind, Meta, PROTOCOL_VERSION, Rid, SessionId,
   SessionStatus, Tag,
 } from './shapes.js';
+import { LockAcquire, LockList, LockRelease, LockRenew, WriteFence } from './locks.js';
 
 const Name = z.string().min(1).max(128);
 const Label = z.string().max(256);
@@ -26,11 +27,21 @@ export const HelloSession = z.object({
 });
 export type HelloSession = z.infer<typeof HelloSession>;
 
+/** Picks up a session that dropped without bye, within the hub's resume window. */
+export const Resume = z.object({
+  sessionId: SessionId,
+  secret: z.string().min(1).max(256),
+  /** The highest `seq` the client has processed; every message after it is replayed. */
+  lastSeq: z.number().int().min(0),
+});
+export type Resume = z.infer<typeof Resume>;
+
 export const Hello = z.object({
   type: z.literal('hello'),
   protocol: z.literal(PROTOCOL_VERSION),
   token: z.string().max(8192).optional(),
   session: HelloSession,
+  resume: Resume.optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -69,8 +80,14 @@ export const Send = z.object({
   kind: MessageKind.optional(),
   replyTo: MsgId.optional(),
   thread: MsgId.optional(),
+  /** A retried send with the same key (from the same session) returns the first msgId instead of sending again. */
+  idempotencyKey: z.string().min(1).max(128).optional(),
 });
 export type Send = z.infer<typeof Send>;
+
+/** Cumulative: every direct message with `seq` ≤ this one has been processed. No answer. */
+export const Ack = z.object({ type: z.literal('ack'), seq: z.number().int().min(1) });
+export type Ack = z.infer<typeof Ack>;
 
 export const Broadcast = z.object({
   type: z.literal('broadcast'),
@@ -90,6 +107,8 @@ export const MemorySet = z.object({
   tags: Tags.optional(),
   ttlMs: z.number().int().positive().max(365 * 24 * 3600 * 1000).optional(),
   ifVersion: Version.optional(),
+  /** Refused with `conflict` (carrying the current `fence`) if a newer grant of the lock exists. */
+  fence: WriteFence.optional(),
 });
 export type MemorySet = z.infer<typeof MemorySet>;
 
@@ -126,8 +145,9 @@ export const Bye = z.object({ type: z.literal('bye') });
 export type Bye = z.infer<typeof Bye>;
 
 export const ClientFrame = z.discriminatedUnion('type', [
-  Hello, Ping, Update, SessionsList, PresenceWatch, PresenceUnwatch, Send, Broadcast,
+  Hello, Ping, Update, SessionsList, PresenceWatch, PresenceUnwatch, Send, Ack, Broadcast,
   MemorySet, MemoryGet, MemoryDelete, MemorySearch, MemoryWatch, MemoryUnwatch, Bye,
+  LockAcquire, LockRenew, LockRelease, LockList,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame['type'];

@@ -3,4 +3,5 @@ export * from './codes.js';
 export * from './shapes.js';
 export * from './client-frames.js';
 export * from './server-frames.js';
+export * from './locks.js';
 export * from './decode.js';

@@ -3,6 +3,10 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './codes.js';
 import { Entry, Json, LeaveReason, MessageKind, Rid, Session } from './shapes.js';
+import type { LockResults } from './locks.js';
+
+export const ResumeRefusal = z.enum(['expired', 'gap']);
+export type ResumeRefusal = z.infer<typeof ResumeRefusal>;
 
 export const Welcome = z.object({
   type: z.literal('welcome'),
@@ -12,6 +16,13 @@ export const Welcome = z.object({
   heartbeatMs: z.number(),
   limits: z.object({ maxFrameBytes: z.number(), maxValueBytes: z.number() }),
   session: Session,
+  /** Present when hello asked to resume: whether it did, and how many messages are replayed next. */
+  resumed: z.boolean().optional(),
+  replayed: z.number().optional(),
+  /** Why a resume was refused: the session is gone (`expired`) or messages were lost (`gap`). */
+  reason: ResumeRefusal.optional(),
+  /** How long a dropped session stays resumable on this hub (0 = not at all). */
+  resumeWindowMs: z.number().optional(),
 });
 export type Welcome = z.infer<typeof Welcome>;
 
@@ -29,11 +40,15 @@ export const ErrorFrame = z.looseObject({
   rid: Rid.optional(),
   /** On `conflict`: the version currently stored (0 when absent). */
   version: z.number().optional(),
+  /** On a `conflict` of a fenced memory write: the current fence of the lock. */
+  fence: z.number().optional(),
 });
 export type ErrorFrame = z.infer<typeof ErrorFrame>;
 
 export const Message = z.object({
   type: z.literal('message'),
+  /** Per-recipient sequence of direct messages (not on broadcasts); acknowledge with `ack`. */
+  seq: z.number().optional(),
   msgId: z.string(),
   from: z.string(),
   kind: MessageKind,
@@ -85,7 +100,8 @@ export interface Results {
   'sessions.list': { sessions: Session[] };
   'presence.watch': { sessions: Session[] };
   'presence.unwatch': Record<string, never>;
-  send: { msgId: string };
+  /** `queued`: the recipient is away (resumable) and gets it when it resumes. `duplicate`: an idempotencyKey repeated. */
+  send: { msgId: string; seq?: number; queued?: boolean; duplicate?: boolean };
   broadcast: { msgId: string; recipients: number };
   'memory.set': { entry: Entry };
   'memory.get': { entry: Entry | null };
@@ -93,5 +109,9 @@ export interface Results {
   'memory.search': { entries: Entry[]; cursor: string | null };
   'memory.watch': Record<string, never>;
   'memory.unwatch': Record<string, never>;
+  'lock.acquire': LockResults['lock.acquire'];
+  'lock.renew': LockResults['lock.renew'];
+  'lock.release': LockResults['lock.release'];
+  'lock.list': LockResults['lock.list'];
 }
 export type RequestType = keyof Results;

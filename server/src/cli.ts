@@ -73,6 +73,8 @@ async function serve(config: Config): Promise<void> {
     engine,
     nodeId,
     heartbeatMs: config.heartbeatMs,
+    resumeWindowMs: config.resumeWindowMs,
+    inboxLimit: config.inboxLimit,
     maxFrameBytes: config.maxFrameBytes,
     maxValueBytes: config.maxValueBytes,
     secret: config.secret,
@@ -100,7 +102,6 @@ function createEngine(config: Config, log: Logger): Engine {
   return new RedisEngine({
     url: config.redisUrl,
     prefix: config.redisPrefix,
-    heartbeatMs: config.heartbeatMs,
     onError: (err, what) => log.warn({ err: err instanceof Error ? err.message : String(err) }, what),
   });
 }

@@ -2,9 +2,12 @@
 // liveness bookkeeping, and how the session ends.
 import { randomBytes } from 'node:crypto';
 import { CloseCode, decodeClientFrame } from '@switchboard/protocol';
-import type { ClientFrame, ErrorCode, Hello, LeaveReason, ServerFrame, Session } from '@switchboard/protocol';
+import { createHash } from 'node:crypto';
+import type { ClientFrame, ErrorCode, Hello, ServerFrame, Session } from '@switchboard/protocol';
 import type { RawData, WebSocket } from 'ws';
 import { EngineUnavailableError } from './engine/errors.js';
+import { Delivery } from './delivery.js';
+import type { ResumeResult } from './engine/engine.js';
 import { handlers } from './handlers.js';
 import { isFailure } from './failure.js';
 import type { Hub } from './hub.js';
@@ -19,7 +22,9 @@ export class Connection {
   private phase: Phase = 'hello';
   /** Frames that arrive while hello is still being processed wait here, in order. */
   private joined: Promise<void> = Promise.resolve();
-  private leaveReason: LeaveReason = 'timeout';
+  private saidBye = false;
+  private kicked = false;
+  readonly delivery = new Delivery(this);
   private readonly helloTimer: NodeJS.Timeout;
 
   constructor(
@@ -60,7 +65,7 @@ export class Connection {
   private receive(data: RawData, isBinary: boolean): void {
     this.lastActivity = Date.now();
     // After bye the session is over: later frames would run without anyone to answer.
-    if (this.leaveReason === 'bye') return;
+    if (this.saidBye) return;
     if (isBinary) return this.reject('bad_request', 'binary frames are not accepted; send JSON text');
     const decoded = decodeClientFrame(data.toString());
     if (!decoded.ok) return this.reject(decoded.code, decoded.message, decoded.rid);
@@ -93,23 +98,23 @@ export class Connection {
       return this.close(CloseCode.unauthorized, auth.message);
     }
     const now = Date.now();
-    const s = frame.session;
-    const session: Session = {
-      id: s.id ?? hub.newId(),
-      name: s.name,
-      agentType: s.agentType ?? null,
-      user: s.user ?? null,
-      location: s.location ?? null,
-      capabilities: s.capabilities ?? [],
-      status: s.status ?? 'active',
-      task: s.task ?? null,
-      meta: s.meta ?? {},
-      node: hub.nodeId,
-      connectedAt: now,
-      lastSeen: now,
-    };
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if ((await hub.engine.join(auth.ns, session)) === 'in_use') {
+    const secret = randomBytes(18).toString('base64url');
+    let resumed: Extract<ResumeResult, { resumed: true }> | null = null;
+    let refusal: Extract<ResumeResult, { resumed: false }>['reason'] | undefined;
+    if (frame.resume) {
+      const result = await hub.engine.resume(auth.ns, {
+        sessionId: frame.resume.sessionId,
+        secretHash: hashSecret(frame.resume.secret),
+        nextSecretHash: hashSecret(secret),
+        lastSeq: frame.resume.lastSeq,
+        now,
+      });
+      if (result.resumed) resumed = result;
+      else refusal = result.reason;
+    }
+    const session = resumed?.session ?? newSession(frame, hub, now, frame.resume?.sessionId);
+    if (!resumed && (await hub.engine.join(auth.ns, session, hashSecret(secret))) === 'in_use') {
       const message = `session id "${session.id}" is held by a live session`;
       this.send({ type: 'error', code: 'conflict', message });
       return this.close(CloseCode.sessionInUse, message);
@@ -121,13 +126,16 @@ export class Connection {
     this.send({
       type: 'welcome',
       sessionId: session.id,
-      resumeSecret: randomBytes(18).toString('base64url'),
+      resumeSecret: secret,
       node: hub.nodeId,
       heartbeatMs: hub.options.heartbeatMs,
+      resumeWindowMs: hub.options.resumeWindowMs,
       limits: hub.limits,
       session,
+      ...(frame.resume && (resumed ? { resumed: true, replayed: resumed.replay.length } : { resumed: false, reason: refusal })),
     });
-    hub.log.info({ session: session.id, ns: this.ns, name: session.name, remote: this.remote }, 'session open');
+    this.delivery.begin(resumed ? frame.resume!.lastSeq : 0, resumed?.replay ?? null);
+    hub.log.info({ session: session.id, ns: this.ns, name: session.name, remote: this.remote, resumed: !!resumed }, 'session open');
     // The socket may have closed while the engine registered the session.
     if (this.ws.readyState !== this.ws.OPEN) await this.closed(1006);
   }
@@ -149,8 +157,10 @@ export class Connection {
         return this.send({ type: 'error', code: 'bad_request', message: 'hello was already accepted' });
       case 'ping':
         return this.send(frame.rid === undefined ? { type: 'pong', ts: Date.now() } : { type: 'pong', rid: frame.rid, ts: Date.now() });
+      case 'ack':
+        return this.delivery.ack(frame.seq);
       case 'bye':
-        this.leaveReason = 'bye';
+        this.saidBye = true;
         return this.close(CloseCode.normal, 'bye');
     }
     const rid = frame.rid;
@@ -182,16 +192,43 @@ export class Connection {
     this.phase = 'closed';
     const session = this.session!;
     this.hub.unregister(this);
-    this.hub.log.info({ session: session.id, ns: this.ns, code, reason: this.leaveReason }, 'session closed');
+    this.hub.log.info({ session: session.id, ns: this.ns, code, bye: this.saidBye, kicked: this.kicked }, 'session closed');
+    // Taken over by a resume elsewhere: the session goes on there.
+    if (this.kicked) return;
     try {
-      await this.hub.engine.leave(this.ns, session.id, this.leaveReason);
+      if (this.saidBye) await this.hub.engine.leave(this.ns, session.id, 'bye');
+      else await this.hub.engine.suspend(this.ns, session.id, 'timeout');
     } catch (err) {
       this.hub.log.error({ err, session: session.id }, 'leave failed');
     }
   }
 
-  /** Marks the reason the session will leave with when its socket closes. */
-  markLeaving(reason: LeaveReason): void {
-    this.leaveReason = reason;
+  /** The session was resumed on another socket: close this one without ending the session. */
+  kick(): void {
+    this.kicked = true;
+    this.close(CloseCode.sessionInUse, 'session resumed on another connection');
   }
+}
+
+function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+/** The Session a hello asks for (a refused resume falls back to the id it named). */
+function newSession(frame: Hello, hub: Hub, now: number, fallbackId: string | undefined): Session {
+  const s = frame.session;
+  return {
+    id: s.id ?? fallbackId ?? hub.newId(),
+    name: s.name,
+    agentType: s.agentType ?? null,
+    user: s.user ?? null,
+    location: s.location ?? null,
+    capabilities: s.capabilities ?? [],
+    status: s.status ?? 'active',
+    task: s.task ?? null,
+    meta: s.meta ?? {},
+    node: hub.nodeId,
+    connectedAt: now,
+    lastSeen: now,
+  };
 }

@@ -5,10 +5,11 @@ import type { ClientFrameOf, ClientFrameType, Message } from '@switchboard/proto
 import type { Connection } from './connection.js';
 import { fail } from './failure.js';
 import type { Failure } from './failure.js';
+import { lockHandlers, staleFence } from './handlers-locks.js';
 
 type Result = Record<string, unknown>;
 type Handler<T extends ClientFrameType> = (conn: Connection, frame: ClientFrameOf<T>) => Promise<Result | Failure>;
-type Handlers = { [T in Exclude<ClientFrameType, 'hello' | 'ping' | 'bye'>]: Handler<T> };
+type Handlers = { [T in Exclude<ClientFrameType, 'hello' | 'ping' | 'ack' | 'bye'>]: Handler<T> };
 
 export const handlers: Handlers = {
   async update(conn, frame) {
@@ -36,9 +37,17 @@ export const handlers: Handlers = {
 
   async send(conn, frame) {
     const message = conn.hub.message(conn.id, frame);
-    const delivered = await conn.hub.engine.send(conn.ns, frame.to, message);
-    if (!delivered) return fail('not_found', `session "${frame.to}" is not online`);
-    return { msgId: message.msgId };
+    const result = await conn.hub.engine.send(conn.ns, frame.to, message, frame.idempotencyKey);
+    switch (result.status) {
+      case 'not_found':
+        return fail('not_found', `session "${frame.to}" is not online`);
+      case 'duplicate':
+        return { msgId: result.msgId, duplicate: true };
+      case 'queued':
+        return { msgId: result.msgId, seq: result.seq, queued: true };
+      case 'delivered':
+        return { msgId: result.msgId, seq: result.seq };
+    }
   },
 
   async broadcast(conn, frame) {
@@ -59,9 +68,11 @@ export const handlers: Handlers = {
       tags: frame.tags,
       ttlMs: frame.ttlMs,
       ifVersion: frame.ifVersion,
+      fence: frame.fence,
       author: conn.id,
       now: Date.now(),
     });
+    if (result.conflict && result.fence !== undefined && frame.fence) return staleFence(frame.fence, result.fence);
     if (result.conflict) return conflict(frame.key, result.version);
     return { entry: result.entry };
   },
@@ -92,6 +103,8 @@ export const handlers: Handlers = {
     conn.hub.watchMemory(conn);
     return {};
   },
+
+  ...lockHandlers,
 };
 
 function conflict(key: string, version: number): Failure {

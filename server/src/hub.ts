@@ -35,6 +35,12 @@ export interface HubOptions {
   maxValueBytes?: number;
   /** HS256 secret for tokens; unset = open hub. */
   secret?: string;
+  /** How long a session that dropped without bye stays resumable (0 = it leaves at once). @default 120000 */
+  resumeWindowMs?: number;
+  /** Most unacknowledged direct messages kept per session. @default 10000 */
+  inboxLimit?: number;
+  /** How long a send's idempotencyKey is remembered. @default 600000 */
+  idempotencyMs?: number;
   /** How long clients should wait before reconnecting after `drain`. @default 1000 */
   drainReconnectMs?: number;
   logger?: Logger;
@@ -50,6 +56,9 @@ export const HUB_DEFAULTS = {
   maxFrameBytes: 1024 * 1024,
   maxValueBytes: 256 * 1024,
   drainReconnectMs: 1000,
+  resumeWindowMs: 120_000,
+  inboxLimit: 10_000,
+  idempotencyMs: 600_000,
   logLevel: 'info',
 } as const;
 
@@ -126,7 +135,8 @@ export class Hub {
   }
 
   private async listen(): Promise<void> {
-    await this.engine.start(this.nodeId, this.engineEvents());
+    const { heartbeatMs, resumeWindowMs, inboxLimit, idempotencyMs } = this.options;
+    await this.engine.start(this.nodeId, this.engineEvents(), { heartbeatMs, resumeWindowMs, inboxLimit, idempotencyMs });
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(this.options.port, this.options.host, () => {
@@ -181,7 +191,8 @@ export class Hub {
 
   private engineEvents(): EngineEvents {
     return {
-      message: (ns, to, frame) => this.local.get(ns)?.get(to)?.send(frame),
+      message: (ns, to, frame) => this.local.get(ns)?.get(to)?.delivery.push(frame),
+      kick: (ns, id) => this.local.get(ns)?.get(id)?.kick(),
       broadcast: (ns, frame, filter) => {
         const sessions = this.local.get(ns);
         if (!sessions) return;

@@ -2,6 +2,7 @@
 export { Hub, startHub, HUB_DEFAULTS } from './hub.js';
 export type { HubOptions } from './hub.js';
 export type { Engine, EngineEvents } from './engine/engine.js';
+export type { LockStore } from './engine/locks.js';
 export { MemoryEngine } from './engine/memory-engine.js';
 export { loadConfig, ConfigError } from './config.js';
 export type { Config } from './config.js';

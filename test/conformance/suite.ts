@@ -7,6 +7,8 @@ import type { Entry, ServerFrame, Session } from '@switchboard/protocol';
 import type { Cluster, ClusterFactory, ClusterOptions } from '../helpers/cluster.js';
 import { useCleanup } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { lockCases } from './locks.js';
+import { resumeCases } from './resume.js';
 
 const SECRET = 'conformance-secret-0123456789';
 let namespaceCounter = 0;
@@ -330,6 +332,9 @@ export function conformanceSuite(name: string, makeCluster: ClusterFactory): voi
         await a.ok({ type: 'memory.set', key: 'small', value: 'x'.repeat(900) });
       });
     });
+
+    lockCases({ cluster: () => cluster(), join });
+    resumeCases({ cluster, join, open, tokenFor });
 
     describe('namespaces', () => {
       it('never lets sessions, messages, presence or memory cross namespaces', async () => {

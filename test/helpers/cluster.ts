@@ -6,6 +6,9 @@ import type { HubOptions } from '@switchboard/server';
 
 export interface ClusterOptions {
   heartbeatMs?: number;
+  /** @default 0 in tests: a dropped session leaves at once unless a test asks for resume. */
+  resumeWindowMs?: number;
+  inboxLimit?: number;
   secret?: string;
   maxValueBytes?: number;
   maxFrameBytes?: number;
@@ -24,7 +27,7 @@ export type ClusterFactory = (options?: ClusterOptions) => Promise<Cluster>;
 
 /** One hub node on the embedded engine, in this process. */
 export const memoryCluster: ClusterFactory = async (options = {}) => {
-  const hub = await startHub({ port: 0, logLevel: 'silent', ...options } satisfies HubOptions);
+  const hub = await startHub({ port: 0, logLevel: 'silent', resumeWindowMs: 0, ...options } satisfies HubOptions);
   return {
     nodes: 1,
     url: () => hub.url,
@@ -53,7 +56,7 @@ export function redisCluster(nodeCount: number): ClusterFactory {
     if (nodeCount === 1) {
       const { RedisEngine } = await import('@switchboard/server');
       const heartbeatMs = options.heartbeatMs ?? 1000;
-      const hub = await startHub({ port: 0, logLevel: 'silent', ...options, heartbeatMs, engine: new RedisEngine({ url: redis.url, heartbeatMs }) });
+      const hub = await startHub({ port: 0, logLevel: 'silent', resumeWindowMs: 0, ...options, heartbeatMs, engine: new RedisEngine({ url: redis.url }) });
       return {
         nodes: 1,
         url: () => hub.url,
@@ -65,10 +68,11 @@ export function redisCluster(nodeCount: number): ClusterFactory {
       };
     }
     const { HubProcess } = await import('./hub-process.js');
-    const flags: Record<string, string | number> = { redis: redis.url, 'heartbeat-ms': options.heartbeatMs ?? 1000 };
+    const flags: Record<string, string | number> = { redis: redis.url, 'heartbeat-ms': options.heartbeatMs ?? 1000, 'resume-window-ms': options.resumeWindowMs ?? 0 };
     if (options.secret) flags.secret = options.secret;
     if (options.maxValueBytes) flags['max-value-bytes'] = options.maxValueBytes;
     if (options.maxFrameBytes) flags['max-frame-bytes'] = options.maxFrameBytes;
+    if (options.inboxLimit) flags['inbox-limit'] = options.inboxLimit;
     const nodes = await Promise.all(Array.from({ length: nodeCount }, (_, i) => HubProcess.start({ ...flags, 'node-id': `node${i}` })));
     return {
       nodes: nodeCount,

@@ -99,6 +99,8 @@ describe('loadConfig', () => {
     host: '127.0.0.1',
     redisPrefix: 'sb',
     heartbeatMs: 5000,
+    resumeWindowMs: 120_000,
+    inboxLimit: 10_000,
     maxFrameBytes: 1024 * 1024,
     maxValueBytes: 256 * 1024,
     logLevel: 'info',
@@ -106,7 +108,7 @@ describe('loadConfig', () => {
 
   it('defaults with no flags and no env (and agree with the hub defaults)', () => {
     expect(loadConfig({}, {})).toEqual(DEFAULTS);
-    for (const key of ['port', 'host', 'heartbeatMs', 'maxFrameBytes', 'maxValueBytes', 'logLevel'] as const) {
+    for (const key of ['port', 'host', 'heartbeatMs', 'resumeWindowMs', 'inboxLimit', 'maxFrameBytes', 'maxValueBytes', 'logLevel'] as const) {
       expect(DEFAULTS[key], key).toBe(HUB_DEFAULTS[key]);
     }
   });
@@ -119,6 +121,8 @@ describe('loadConfig', () => {
       SWITCHBOARD_REDIS_PREFIX: 'app1',
       SWITCHBOARD_SECRET: 'sixteen-chars-ok',
       SWITCHBOARD_HEARTBEAT_MS: '250',
+      SWITCHBOARD_RESUME_WINDOW_MS: '0',
+      SWITCHBOARD_INBOX_LIMIT: '50',
       SWITCHBOARD_NODE_ID: 'node-1',
       SWITCHBOARD_MAX_FRAME_BYTES: '4096',
       SWITCHBOARD_MAX_VALUE_BYTES: '1024',
@@ -131,6 +135,8 @@ describe('loadConfig', () => {
       redisPrefix: 'app1',
       secret: 'sixteen-chars-ok',
       heartbeatMs: 250,
+      resumeWindowMs: 0,
+      inboxLimit: 50,
       nodeId: 'node-1',
       maxFrameBytes: 4096,
       maxValueBytes: 1024,

@@ -40,7 +40,7 @@ export function useHubs() {
   return {
     cleanup,
     async hub(options: HubOptions = {}): Promise<Hub> {
-      const hub = await startHub({ port: 0, logLevel: 'silent', ...options });
+      const hub = await startHub({ port: 0, logLevel: 'silent', resumeWindowMs: 0, ...options });
       cleanup(() => hub.close());
       return hub;
     },

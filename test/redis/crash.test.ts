@@ -16,7 +16,7 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('node crash on the Redis engine', 
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    nodes = await Promise.all([0, 1, 2].map((i) => HubProcess.start({ redis: redis.url, 'heartbeat-ms': HEARTBEAT_MS, 'node-id': `crash${i}` })));
+    nodes = await Promise.all([0, 1, 2].map((i) => HubProcess.start({ redis: redis.url, 'heartbeat-ms': HEARTBEAT_MS, 'resume-window-ms': 0, 'node-id': `crash${i}` })));
   });
   afterAll(async () => {
     clients.forEach((c) => c.close());

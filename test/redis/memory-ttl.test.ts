@@ -11,7 +11,7 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('memory TTL on Redis', () => {
   let hub: Hub;
   beforeAll(async () => {
     redis = await RedisServer.start();
-    hub = await startHub({ port: 0, logLevel: 'silent', heartbeatMs: 500, engine: new RedisEngine({ url: redis.url, heartbeatMs: 500 }) });
+    hub = await startHub({ port: 0, logLevel: 'silent', heartbeatMs: 500, engine: new RedisEngine({ url: redis.url }) });
   });
   afterAll(async () => {
     await hub.close();

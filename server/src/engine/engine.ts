@@ -4,6 +4,7 @@
 import type {
   Entry, EntryKind, JsonValue, LeaveReason, MemoryChanged, Message, Presence, Session, SessionStatus,
 } from '@switchboard/protocol';
+import type { LockStore } from './locks.js';
 
 /** Callbacks through which the engine hands this node what its local sockets must see. */
 export interface EngineEvents {
@@ -15,7 +16,47 @@ export interface EngineEvents {
   presence(ns: string, frame: Presence): void;
   /** A memory change in `ns`, for this node's memory watchers. */
   memory(ns: string, frame: MemoryChanged): void;
+  /**
+   * A session this node holds was resumed on another socket (here or on another node): close
+   * the old socket without ending the session.
+   */
+  kick(ns: string, id: string): void;
 }
+
+/** How the hub runs; given to the engine at start. */
+export interface EngineSettings {
+  heartbeatMs: number;
+  /** How long a session that dropped without bye stays resumable (0 = it leaves at once). */
+  resumeWindowMs: number;
+  /** Most unacknowledged direct messages kept per session; older ones are dropped (a resume then reports a gap). */
+  inboxLimit: number;
+  /** How long a send's idempotencyKey is remembered. */
+  idempotencyMs: number;
+}
+
+export type SendResult =
+  | { status: 'delivered' | 'queued'; msgId: string; seq: number }
+  | { status: 'duplicate'; msgId: string }
+  | { status: 'not_found' };
+
+export interface ResumeRequest {
+  sessionId: string;
+  /** sha256 of the secret the client presented. */
+  secretHash: string;
+  /** sha256 of the new secret the welcome hands out. */
+  nextSecretHash: string;
+  lastSeq: number;
+  now: number;
+}
+
+/**
+ * A resume either restores the session with every message after lastSeq, or is refused:
+ * `expired` (no such resumable session, or the wrong secret) or `gap` (messages after lastSeq
+ * were dropped; the old session has been ended so its id is free for a fresh join).
+ */
+export type ResumeResult =
+  | { resumed: true; session: Session; replay: Message[] }
+  | { resumed: false; reason: 'expired' | 'gap' };
 
 export interface BroadcastFilter {
   /** Sender's session id: never a recipient. */
@@ -43,6 +84,8 @@ export interface MemoryWrite {
   tags?: string[];
   ttlMs?: number;
   ifVersion?: number;
+  /** Refused (Conflict with `fence`) when the lock's latest grant is newer than `value`. */
+  fence?: { name: string; value: number };
   author: string;
   now: number;
 }
@@ -60,6 +103,8 @@ export interface MemoryQuery {
 export interface Conflict {
   conflict: true;
   version: number;
+  /** Set when the write's fence is stale: the current fence of its lock. */
+  fence?: number;
 }
 
 export type SetResult = { conflict: false; entry: Entry } | Conflict;
@@ -68,13 +113,22 @@ export type DeleteResult = { conflict: false; deleted: boolean } | Conflict;
 export interface Engine {
   /** 'memory' or 'redis', for logs and /readyz. */
   readonly name: string;
-  start(nodeId: string, events: EngineEvents): Promise<void>;
+  /** Distributed locks with fencing tokens, in the same shared state. */
+  readonly locks: LockStore;
+  start(nodeId: string, events: EngineEvents, settings: EngineSettings): Promise<void>;
   stop(): Promise<void>;
   /** Whether the shared state is reachable (for /readyz). */
   ready(): Promise<boolean>;
 
-  /** Registers a session; 'in_use' when a live session already holds the id. Emits presence join. */
-  join(ns: string, session: Session): Promise<'joined' | 'in_use'>;
+  /** Registers a session; 'in_use' when a live or resumable session holds the id. Emits presence join. */
+  join(ns: string, session: Session, secretHash: string): Promise<'joined' | 'in_use'>;
+  /** Takes over a session (away, or live on a socket that is gone) for this node; see ResumeResult. */
+  resume(ns: string, request: ResumeRequest): Promise<ResumeResult>;
+  /**
+   * The session's socket dropped without bye: it turns `away` (presence update) and stays
+   * resumable for the window, then leaves with `reason`. With a window of 0 it leaves at once.
+   */
+  suspend(ns: string, id: string, reason: 'timeout' | 'node_down'): Promise<void>;
   /** Applies a patch to a live session and emits presence update; null if it is gone. */
   update(ns: string, id: string, patch: SessionPatch): Promise<Session | null>;
   /** Removes a session and emits presence leave; no-op if it is gone. */
@@ -83,8 +137,15 @@ export interface Engine {
   touch(sessions: ReadonlyArray<{ ns: string; id: string }>, now: number): Promise<void>;
   sessions(ns: string, filter?: SessionFilter): Promise<Session[]>;
 
-  /** Routes a direct message; false when `to` is not online. */
-  send(ns: string, to: string, frame: Message): Promise<boolean>;
+  /**
+   * Writes a direct message to the recipient's inbox (assigning its `seq`), then pushes it live
+   * if the recipient is connected. `not_found` when no live or resumable session has the id.
+   */
+  send(ns: string, to: string, frame: Message, idempotencyKey?: string): Promise<SendResult>;
+  /** Cumulative acknowledgement: the session has processed every message up to `seq`. */
+  ack(ns: string, id: string, seq: number): Promise<void>;
+  /** The inbox of a session after `afterSeq`, in order (for catching up a live socket). */
+  inbox(ns: string, id: string, afterSeq: number): Promise<Message[]>;
   /** Fans a message out to the namespace; returns how many sessions it was addressed to. */
   broadcast(ns: string, frame: Message, filter: BroadcastFilter): Promise<number>;
 

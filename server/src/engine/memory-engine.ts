@@ -1,15 +1,30 @@
 // The embedded engine: the whole hub state in this process. The default for one node;
 // it has exactly the semantics RedisEngine has across nodes.
-import type { Entry, LeaveReason, Message, Session } from '@switchboard/protocol';
+import type { Entry, LeaveReason, Message, Session, SessionStatus } from '@switchboard/protocol';
 import type {
-  BroadcastFilter, DeleteResult, Engine, EngineEvents, MemoryQuery, MemoryWrite, SessionFilter, SessionPatch,
-  SetResult,
+  BroadcastFilter, DeleteResult, Engine, EngineEvents, EngineSettings, MemoryQuery, MemoryWrite, ResumeRequest,
+  ResumeResult, SendResult, SessionFilter, SessionPatch, SetResult,
 } from './engine.js';
 import { afterCursor, compareKeys, matchesQuery } from './search.js';
+import { MemoryLocks } from './memory-locks.js';
 import { definedOnly } from '../defined.js';
+
+/** What the engine keeps for a session beyond its public Session: resume and inbox state. */
+interface Held {
+  secretHash: string;
+  /** The last seq assigned to a message for this session. */
+  seq: number;
+  /** Unacknowledged direct messages, oldest first, at most inboxLimit. */
+  inbox: Message[];
+  /** Set while the session is away (socket gone, resumable): why it went. */
+  away?: 'timeout' | 'node_down';
+  awayTimer?: NodeJS.Timeout;
+  statusBeforeAway?: SessionStatus;
+}
 
 interface Namespace {
   sessions: Map<string, Session>;
+  held: Map<string, Held>;
   entries: Map<string, Entry>;
   expiry: Map<string, NodeJS.Timeout>;
 }
@@ -17,15 +32,24 @@ interface Namespace {
 export class MemoryEngine implements Engine {
   readonly name = 'memory';
   private readonly namespaces = new Map<string, Namespace>();
+  readonly locks = new MemoryLocks((ns, id) => this.namespaces.get(ns)?.sessions.has(id) ?? false);
   private events: EngineEvents | null = null;
+  private settings: EngineSettings = { heartbeatMs: 5000, resumeWindowMs: 0, inboxLimit: 10_000, idempotencyMs: 600_000 };
+  private readonly idempotency = new Map<string, { msgId: string; until: number }>();
 
-  async start(_nodeId: string, events: EngineEvents): Promise<void> {
+  async start(_nodeId: string, events: EngineEvents, settings: EngineSettings): Promise<void> {
     this.events = events;
+    this.settings = settings;
   }
 
   async stop(): Promise<void> {
-    for (const space of this.namespaces.values()) for (const timer of space.expiry.values()) clearTimeout(timer);
+    for (const space of this.namespaces.values()) {
+      for (const timer of space.expiry.values()) clearTimeout(timer);
+      for (const held of space.held.values()) clearTimeout(held.awayTimer);
+    }
+    this.locks.stop();
     this.namespaces.clear();
+    this.idempotency.clear();
     this.events = null;
   }
 
@@ -33,18 +57,58 @@ export class MemoryEngine implements Engine {
     return this.events !== null;
   }
 
-  async join(ns: string, session: Session): Promise<'joined' | 'in_use'> {
+  async join(ns: string, session: Session, secretHash: string): Promise<'joined' | 'in_use'> {
     const space = this.space(ns);
     if (space.sessions.has(session.id)) return 'in_use';
     space.sessions.set(session.id, session);
+    space.held.set(session.id, { secretHash, seq: 0, inbox: [] });
     this.events?.presence(ns, { type: 'presence', event: 'join', session });
     return 'joined';
+  }
+
+  async resume(ns: string, request: ResumeRequest): Promise<ResumeResult> {
+    const space = this.space(ns);
+    const held = space.held.get(request.sessionId);
+    const session = space.sessions.get(request.sessionId);
+    if (!held || !session || held.secretHash !== request.secretHash) return { resumed: false, reason: 'expired' };
+    const replay = held.inbox.filter((m) => m.seq! > request.lastSeq);
+    if (request.lastSeq > held.seq || replay.length !== held.seq - request.lastSeq) {
+      await this.leave(ns, request.sessionId, 'timeout');
+      return { resumed: false, reason: 'gap' };
+    }
+    if (held.away) {
+      clearTimeout(held.awayTimer);
+      held.away = undefined;
+    } else {
+      this.events?.kick(ns, session.id);
+    }
+    held.secretHash = request.nextSecretHash;
+    const resumed: Session = { ...session, status: held.statusBeforeAway ?? session.status, lastSeen: request.now };
+    held.statusBeforeAway = undefined;
+    space.sessions.set(session.id, resumed);
+    this.events?.presence(ns, { type: 'presence', event: 'update', session: resumed });
+    return { resumed: true, session: resumed, replay };
+  }
+
+  async suspend(ns: string, id: string, reason: 'timeout' | 'node_down'): Promise<void> {
+    const space = this.namespaces.get(ns);
+    const held = space?.held.get(id);
+    const session = space?.sessions.get(id);
+    if (!space || !held || !session || held.away) return;
+    if (this.settings.resumeWindowMs === 0) return this.leave(ns, id, reason);
+    held.away = reason;
+    held.statusBeforeAway = session.status;
+    held.awayTimer = setTimeout(() => void this.leave(ns, id, reason), this.settings.resumeWindowMs);
+    held.awayTimer.unref();
+    const away: Session = { ...session, status: 'away' };
+    space.sessions.set(id, away);
+    this.events?.presence(ns, { type: 'presence', event: 'update', session: away, reason });
   }
 
   async update(ns: string, id: string, patch: SessionPatch): Promise<Session | null> {
     const space = this.space(ns);
     const current = space.sessions.get(id);
-    if (!current) return null;
+    if (!current || space.held.get(id)?.away) return null;
     const next: Session = { ...current, ...definedOnly(patch) };
     space.sessions.set(id, next);
     this.events?.presence(ns, { type: 'presence', event: 'update', session: next });
@@ -56,6 +120,8 @@ export class MemoryEngine implements Engine {
     const session = space?.sessions.get(id);
     if (!space || !session) return;
     space.sessions.delete(id);
+    clearTimeout(space.held.get(id)?.awayTimer);
+    space.held.delete(id);
     this.events?.presence(ns, { type: 'presence', event: 'leave', session, reason });
     await this.sessionEnded(ns, id);
   }
@@ -64,7 +130,9 @@ export class MemoryEngine implements Engine {
    * Runs exactly once per session that really ends (leave published): what the session held
    * (locks, task leases) is released here.
    */
-  private async sessionEnded(_ns: string, _id: string): Promise<void> {}
+  private async sessionEnded(ns: string, id: string): Promise<void> {
+    await this.locks.releaseSession(ns, id);
+  }
 
   async touch(sessions: ReadonlyArray<{ ns: string; id: string }>, now: number): Promise<void> {
     for (const { ns, id } of sessions) {
@@ -78,25 +146,60 @@ export class MemoryEngine implements Engine {
     return all.filter((s) => matchesSession(s, filter)).map((s) => ({ ...s }));
   }
 
-  async send(ns: string, to: string, frame: Message): Promise<boolean> {
-    if (!this.namespaces.get(ns)?.sessions.has(to)) return false;
-    this.events?.message(ns, to, frame);
-    return true;
+  async send(ns: string, to: string, frame: Message, idempotencyKey?: string): Promise<SendResult> {
+    const idemKey = idempotencyKey === undefined ? null : `${ns}\n${frame.from}\n${idempotencyKey}`;
+    const seen = idemKey ? this.idempotency.get(idemKey) : undefined;
+    if (seen && seen.until > Date.now()) return { status: 'duplicate', msgId: seen.msgId };
+    const held = this.namespaces.get(ns)?.held.get(to);
+    if (!held) return { status: 'not_found' };
+    const message: Message = { ...frame, seq: ++held.seq };
+    held.inbox.push(message);
+    if (held.inbox.length > this.settings.inboxLimit) held.inbox.shift();
+    if (idemKey) this.remember(idemKey, frame.msgId);
+    if (held.away) return { status: 'queued', msgId: frame.msgId, seq: message.seq! };
+    this.events?.message(ns, to, message);
+    return { status: 'delivered', msgId: frame.msgId, seq: message.seq! };
+  }
+
+  async ack(ns: string, id: string, seq: number): Promise<void> {
+    const held = this.namespaces.get(ns)?.held.get(id);
+    if (!held) return;
+    const keep = held.inbox.findIndex((m) => m.seq! > seq);
+    held.inbox.splice(0, keep < 0 ? held.inbox.length : keep);
+  }
+
+  async inbox(ns: string, id: string, afterSeq: number): Promise<Message[]> {
+    return (this.namespaces.get(ns)?.held.get(id)?.inbox ?? []).filter((m) => m.seq! > afterSeq);
   }
 
   async broadcast(ns: string, frame: Message, filter: BroadcastFilter): Promise<number> {
+    const space = this.namespaces.get(ns);
     let recipients = 0;
-    for (const s of this.namespaces.get(ns)?.sessions.values() ?? []) {
-      if (s.id !== filter.exclude && (!filter.capability || s.capabilities.includes(filter.capability))) recipients++;
+    for (const s of space?.sessions.values() ?? []) {
+      if (s.id === filter.exclude || space!.held.get(s.id)?.away) continue;
+      if (!filter.capability || s.capabilities.includes(filter.capability)) recipients++;
     }
     this.events?.broadcast(ns, frame, filter);
     return recipients;
+  }
+
+  /** Remembers an idempotency key; old ones are dropped as new ones come. */
+  private remember(key: string, msgId: string): void {
+    const now = Date.now();
+    if (this.idempotency.size > 10_000) {
+      for (const [k, v] of this.idempotency) if (v.until <= now) this.idempotency.delete(k);
+    }
+    this.idempotency.set(key, { msgId, until: now + this.settings.idempotencyMs });
   }
 
   async memorySet(ns: string, write: MemoryWrite): Promise<SetResult> {
     const space = this.space(ns);
     const previous = this.live(space, write.key, write.now);
     const currentVersion = previous?.version ?? 0;
+    if (write.fence) {
+      const fence = this.locks.currentFence(ns, write.fence.name);
+      if (fence > write.fence.value) return { conflict: true, version: currentVersion, fence };
+    }
     if (write.ifVersion !== undefined && write.ifVersion !== currentVersion) {
       return { conflict: true, version: currentVersion };
     }
@@ -156,7 +259,7 @@ export class MemoryEngine implements Engine {
   private space(ns: string): Namespace {
     let space = this.namespaces.get(ns);
     if (!space) {
-      space = { sessions: new Map(), entries: new Map(), expiry: new Map() };
+      space = { sessions: new Map(), held: new Map(), entries: new Map(), expiry: new Map() };
       this.namespaces.set(ns, space);
     }
     return space;

@@ -30,6 +30,14 @@ export class Keys {
   entryExpiries(ns: string): string {
     return `${this.prefix}:{${ns}}:mx`;
   }
+  /** A session's inbox: a stream of its direct messages, entry id `<seq>-1`. */
+  inbox(ns: string, id: string): string {
+    return `${this.prefix}:{${ns}}:in:${id}`;
+  }
+  /** A send's idempotency key: the first msgId, for a while. */
+  idempotency(ns: string, from: string, key: string): string {
+    return `${this.prefix}:{${ns}}:idem:${from}:${key}`;
+  }
   /** Pub/sub channel of a namespace: presence, broadcasts, memory changes. */
   nsChannel(ns: string): string {
     return `${this.prefix}:{${ns}}:ev`;
@@ -38,6 +46,10 @@ export class Keys {
   // Node-scoped
   nodes(): string {
     return `${this.prefix}:nodes`;
+  }
+  /** Away (resumable) sessions of every namespace, scored by the end of their resume window. */
+  away(): string {
+    return `${this.prefix}:away`;
   }
   nodeAlive(nodeId: string): string {
     return `${this.prefix}:node:${nodeId}`;

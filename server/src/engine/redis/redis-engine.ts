@@ -1,78 +1,95 @@
-// RedisEngine: many hub nodes as one hub. Presence, routing and memory live in Redis (the single
-// source of truth); every state change is one Lua script that also publishes its event.
+// RedisEngine: many hub nodes as one hub. Presence, routing, inboxes and memory live in Redis (the
+// single source of truth); every state change is one Lua script that also publishes its event.
 // Node liveness: each node refreshes a key with a TTL; survivors sweep the sessions of a node
-// whose key expired (leave, reason node_down). A node that finds its sessions gone (Redis lost
-// them, or it was declared dead) registers them again under a fresh epoch.
+// whose key expired (away, then leave with reason node_down). A node that finds its sessions
+// gone (Redis lost them, or it was declared dead) registers them again under a fresh epoch.
 import { Redis } from 'ioredis';
-import type { RedisOptions } from 'ioredis';
+import type { ChainableCommander, RedisOptions } from 'ioredis';
 import { ulid } from 'ulid';
 import type { Entry, LeaveReason, MemoryChanged, Message, Presence, Session } from '@switchboard/protocol';
 import type {
-  BroadcastFilter, DeleteResult, Engine, EngineEvents, MemoryQuery, MemoryWrite, SessionFilter, SessionPatch,
-  SetResult,
+  BroadcastFilter, DeleteResult, Engine, EngineEvents, EngineSettings, MemoryQuery, MemoryWrite, ResumeRequest,
+  ResumeResult, SendResult, SessionFilter, SessionPatch, SetResult,
 } from '../engine.js';
 import { definedOnly } from '../../defined.js';
 import { EngineUnavailableError } from '../errors.js';
 import { matchesSession } from '../memory-engine.js';
-import { matchesQuery } from '../search.js';
 import { Keys } from './keys.js';
+import { RedisMemory } from './redis-memory.js';
+import { RedisLocks } from './locks.js';
+import type { LockGrantEnvelope } from './locks.js';
+import type { MemoryScripts } from './redis-memory.js';
 import { SCRIPTS } from './scripts.js';
+import { SESSION_SCRIPTS } from './session-scripts.js';
 
 export interface RedisEngineOptions {
   url: string;
   /** Key prefix, so several hubs can share one Redis. @default 'sb' */
   prefix?: string;
-  /** Must equal the hub's heartbeat; sets session and node TTLs. @default 5000 */
-  heartbeatMs?: number;
   /** A command that takes longer fails as `unavailable`. @default 2000 */
   commandTimeoutMs?: number;
   /** Called for engine-level trouble (no socket involved). */
   onError?: (err: unknown, what: string) => void;
 }
 
-type Scripted = Redis & {
-  sbJoin(...args: (string | number)[]): Promise<number>;
-  sbUpdate(...args: (string | number)[]): Promise<number>;
-  sbLeave(...args: (string | number)[]): Promise<number>;
-  sbTouch(...args: (string | number)[]): Promise<number>;
-  sbRoute(...args: (string | number)[]): Promise<number>;
-  sbBroadcast(...args: (string | number)[]): Promise<number>;
-  sbMemorySet(...args: (string | number)[]): Promise<[number, string | number]>;
-  sbMemoryDelete(...args: (string | number)[]): Promise<[number, number]>;
-  sbMemoryExpire(...args: (string | number)[]): Promise<number>;
-  sbForgetNode(...args: (string | number)[]): Promise<number>;
-};
+type Args = (string | number)[];
+type Scripted = Redis &
+  MemoryScripts & {
+    sbJoin(...args: Args): Promise<number>;
+    sbUpdate(...args: Args): Promise<number>;
+    sbLeave(...args: Args): Promise<number>;
+    sbSend(...args: Args): Promise<[number, number | string]>;
+    sbSuspend(...args: Args): Promise<number>;
+    sbResume(...args: Args): Promise<[number, ...string[]]>;
+    sbExpireAway(...args: Args): Promise<number>;
+    sbBroadcast(...args: Args): Promise<number>;
+    sbForgetNode(...args: Args): Promise<number>;
+  };
+type Pipeline = ChainableCommander & { sbTouch(...args: Args): unknown };
 
 /** What travels on a namespace channel. */
 type NsEnvelope =
   | { k: 'p'; e: Presence['event']; r?: LeaveReason; ls: number; s: Omit<Session, 'lastSeen'> & { lastSeen?: number } }
   | { k: 'm'; f: MemoryChanged }
-  | { k: 'b'; x: string; c?: string; f: Message };
+  | { k: 'b'; x: string; c?: string; f: Message }
+  | LockGrantEnvelope;
 
-/** What travels on a node channel. */
-type NodeEnvelope = { k: 'd'; ns: string; to: string; f: Message };
+/** What travels on a node channel: a direct message, or a kick (the session resumed elsewhere). */
+type NodeEnvelope = { k: 'd'; ns: string; to: string; f: Message } | { k: 'x'; ns: string; id: string };
+
+/** A session this node holds. */
+interface Local {
+  session: Session;
+  secretHash: string;
+  /** The highest inbox seq this node has seen for the session. */
+  seq: number;
+}
+
+/** How long an inbox outlives its last message, whatever happens to its session. */
+const INBOX_RETENTION_MS = 24 * 3600 * 1000;
 
 export class RedisEngine implements Engine {
   readonly name = 'redis';
   readonly keys: Keys;
-  private readonly heartbeatMs: number;
+  private settings: EngineSettings = { heartbeatMs: 5000, resumeWindowMs: 0, inboxLimit: 10_000, idempotencyMs: 600_000 };
   private readonly redis: Scripted;
   private readonly sub: Redis;
+  private readonly memory: RedisMemory;
+  readonly locks: RedisLocks;
   private nodeId = '';
   private epoch = '';
   private events: EngineEvents | null = null;
   /** Sessions this node holds, by namespace (the engine's copy, for re-registration). */
-  private readonly local = new Map<string, Map<string, Session>>();
+  private readonly local = new Map<string, Map<string, Local>>();
   private readonly subscriptions = new Map<string, Promise<unknown>>();
-  /** Leaves that could not reach Redis; retried each heartbeat so no ghost stays behind. */
-  private readonly pendingLeaves = new Map<string, { ns: string; id: string; reason: LeaveReason; epoch: string }>();
+  /** Session ends that could not reach Redis; retried each heartbeat so no ghost stays behind. */
+  private readonly pendingEnds = new Map<string, { ns: string; id: string; reason: LeaveReason | 'suspend'; epoch: string; session: Session }>();
   private sweeper: NodeJS.Timeout | null = null;
   private expiryChannel = '';
   private stopped = false;
 
   constructor(private readonly options: RedisEngineOptions) {
     this.keys = new Keys(options.prefix ?? 'sb');
-    this.heartbeatMs = options.heartbeatMs ?? 5000;
     const common: RedisOptions = {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -82,16 +99,21 @@ export class RedisEngine implements Engine {
     };
     this.redis = new Redis(options.url, { ...common, connectionName: 'switchboard' }) as Scripted;
     this.sub = new Redis(options.url, { ...common, enableOfflineQueue: true, commandTimeout: undefined, connectionName: 'switchboard-sub' });
-    for (const [name, { numberOfKeys, lua }] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { numberOfKeys, lua });
+    for (const [name, { numberOfKeys, lua }] of Object.entries({ ...SCRIPTS, ...SESSION_SCRIPTS })) {
+      this.redis.defineCommand(name, { numberOfKeys, lua });
+    }
     this.redis.on('error', (err) => this.report(err, 'redis connection'));
     this.sub.on('error', (err) => this.report(err, 'redis subscriber'));
     this.redis.on('ready', () => void this.onRedisReady());
+    this.memory = new RedisMemory(this.redis, this.keys, (fn) => this.call(fn));
+    this.locks = new RedisLocks({ redis: this.redis, keys: this.keys, call: (fn) => this.call(fn), namespaces: () => this.local.keys(), report: (err, what) => this.report(err, what) });
   }
 
-  async start(nodeId: string, events: EngineEvents): Promise<void> {
+  async start(nodeId: string, events: EngineEvents, settings: EngineSettings): Promise<void> {
     this.nodeId = nodeId;
     this.epoch = ulid();
     this.events = events;
+    this.settings = settings;
     const db = Number(new URL(this.options.url).pathname.slice(1) || 0);
     this.expiryChannel = `__keyevent@${db}__:expired`;
     await Promise.all([this.redis.connect(), this.sub.connect()]);
@@ -99,16 +121,18 @@ export class RedisEngine implements Engine {
     await this.sub.subscribe(this.keys.nodeChannel(nodeId), this.expiryChannel);
     await this.sweepNode(nodeId, await this.redis.hget(this.keys.nodes(), nodeId));
     await this.beatNode();
-    this.sweeper = setInterval(() => void this.sweep(), Math.max(50, Math.floor(this.heartbeatMs / 2)));
+    this.sweeper = setInterval(() => void this.sweep(), Math.max(50, Math.floor(settings.heartbeatMs / 2)));
     this.sweeper.unref();
+    this.locks.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    this.locks.stop();
     try {
       if (this.redis.status === 'ready') {
-        await this.retryPendingLeaves();
+        await this.retryPendingEnds();
         await this.redis.multi().del(this.keys.nodeAlive(this.nodeId)).hdel(this.keys.nodes(), this.nodeId).del(this.keys.nodeNamespaces(this.nodeId)).exec();
       }
     } finally {
@@ -125,49 +149,87 @@ export class RedisEngine implements Engine {
 
   // ---- presence
 
-  async join(ns: string, session: Session): Promise<'joined' | 'in_use'> {
+  async join(ns: string, session: Session, secretHash: string): Promise<'joined' | 'in_use'> {
     await this.subscribe(ns);
-    const joined = await this.call(() => this.joinScript(ns, session));
+    const joined = await this.call(() => this.joinScript(ns, session, secretHash));
     if (!joined) return 'in_use';
-    this.localSessions(ns).set(session.id, session);
-    void this.call(() => this.redis.sadd(this.keys.nodeNamespaces(this.nodeId), ns)).catch((err) => this.report(err, 'node namespaces'));
+    this.hold(ns, { session, secretHash, seq: 0 });
     return 'joined';
   }
 
+  async resume(ns: string, request: ResumeRequest): Promise<ResumeResult> {
+    await this.subscribe(ns);
+    const id = request.sessionId;
+    const wasLocal = this.local.get(ns)?.has(id) ?? false;
+    const [ok, ...rest] = await this.call(() =>
+      this.redis.sbResume(
+        this.keys.session(ns, id),
+        this.keys.sessions(ns),
+        this.keys.nodeSessions(ns, this.nodeId),
+        this.keys.inbox(ns, id),
+        request.secretHash,
+        request.nextSecretHash,
+        this.nodeId,
+        this.epoch,
+        3 * this.settings.heartbeatMs,
+        request.now,
+        request.lastSeq,
+        `${this.keys.prefix}:{${ns}}:node:`,
+        `${this.keys.prefix}:node:`,
+        ns,
+        id,
+        this.keys.nsChannel(ns),
+      ),
+    );
+    if (ok === 0) {
+      const reason = rest[0] as 'expired' | 'gap';
+      if (reason === 'gap') await this.sessionEnded(ns, id);
+      return { resumed: false, reason };
+    }
+    if (wasLocal) {
+      this.unhold(ns, id);
+      this.events?.kick(ns, id);
+    }
+    const [data, prev, ...frames] = rest as string[];
+    const stored = JSON.parse(data!) as Session;
+    const session: Session = { ...stored, status: prev ? (prev as Session['status']) : stored.status, node: this.nodeId, lastSeen: request.now };
+    const replay = frames.map((f) => JSON.parse(f) as Message);
+    this.hold(ns, { session, secretHash: request.nextSecretHash, seq: replay.at(-1)?.seq ?? request.lastSeq });
+    void this.redis.zrem(this.keys.away(), awayMember(ns, id)).catch(() => {});
+    await this.call(() => this.updateScript(ns, session));
+    return { resumed: true, session, replay };
+  }
+
+  async suspend(ns: string, id: string, reason: 'timeout' | 'node_down'): Promise<void> {
+    const held = this.unhold(ns, id);
+    if (!held) return;
+    if (this.settings.resumeWindowMs === 0) return this.end(ns, id, reason, this.epoch, held.session);
+    await this.end(ns, id, 'suspend', this.epoch, held.session, reason);
+  }
+
   async update(ns: string, id: string, patch: SessionPatch): Promise<Session | null> {
-    const current = this.local.get(ns)?.get(id);
-    if (!current) return null;
-    const next: Session = { ...current, ...definedOnly(patch) };
-    const done = await this.call(() => this.redis.sbUpdate(this.keys.session(ns, id), this.epoch, sessionData(next), capsField(next), this.keys.nsChannel(ns)));
-    if (!done) return null;
-    this.local.get(ns)?.set(id, next);
+    const held = this.local.get(ns)?.get(id);
+    if (!held) return null;
+    const next: Session = { ...held.session, ...definedOnly(patch) };
+    if (!(await this.call(() => this.updateScript(ns, next)))) return null;
+    held.session = next;
     return next;
   }
 
   async leave(ns: string, id: string, reason: LeaveReason): Promise<void> {
-    const sessions = this.local.get(ns);
-    if (!sessions?.delete(id)) return;
-    if (sessions.size === 0) this.local.delete(ns);
-    const pending = { ns, id, reason, epoch: this.epoch };
-    try {
-      await this.call(() => this.leaveScript(pending.ns, pending.id, this.nodeId, pending.epoch, reason));
-    } catch (err) {
-      this.pendingLeaves.set(`${ns}\n${id}`, pending);
-      throw err;
-    } finally {
-      if (!this.local.has(ns)) this.unsubscribe(ns);
-    }
+    const held = this.unhold(ns, id);
+    if (held) await this.end(ns, id, reason, this.epoch, held.session);
   }
 
   async touch(_sessions: ReadonlyArray<{ ns: string; id: string }>, now: number): Promise<void> {
     if (this.redis.status !== 'ready') return;
-    await this.retryPendingLeaves();
-    const ttl = 3 * this.heartbeatMs;
-    const all = [...this.local].flatMap(([ns, sessions]) => [...sessions.values()].map((s) => ({ ns, s })));
-    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { sbTouch(...a: (string | number)[]): unknown };
-    for (const { ns, s } of all) {
-      s.lastSeen = now;
-      pipeline.sbTouch(this.keys.session(ns, s.id), this.epoch, now, ttl);
+    await this.retryPendingEnds();
+    const ttl = 3 * this.settings.heartbeatMs;
+    const all = [...this.local].flatMap(([ns, sessions]) => [...sessions.values()].map((held) => ({ ns, held })));
+    const pipeline = this.redis.pipeline() as Pipeline;
+    for (const { ns, held } of all) {
+      held.session.lastSeen = now;
+      pipeline.sbTouch(this.keys.session(ns, held.session.id), this.epoch, now, ttl);
     }
     this.nodeBeat(pipeline);
     const results = (await pipeline.exec()) ?? [];
@@ -193,16 +255,46 @@ export class RedisEngine implements Engine {
     return sessions.sort((a, b) => a.connectedAt - b.connectedAt || (a.id < b.id ? -1 : 1));
   }
 
-  // ---- routing
+  // ---- routing and inboxes
 
-  async send(ns: string, to: string, frame: Message): Promise<boolean> {
-    if (this.local.get(ns)?.has(to)) {
-      this.events?.message(ns, to, frame);
-      return true;
+  async send(ns: string, to: string, frame: Message, idempotencyKey?: string): Promise<SendResult> {
+    const { type: _t, ...rest } = frame;
+    const idem = idempotencyKey === undefined ? this.keys.inbox(ns, to) : this.keys.idempotency(ns, frame.from, idempotencyKey);
+    const [status, value] = await this.call(() =>
+      this.redis.sbSend(
+        this.keys.session(ns, to),
+        this.keys.inbox(ns, to),
+        idem,
+        JSON.stringify(rest).slice(1),
+        `${this.keys.prefix}:node:`,
+        ns,
+        to,
+        this.settings.inboxLimit,
+        this.settings.idempotencyMs,
+        frame.msgId,
+        idempotencyKey === undefined ? '0' : '1',
+        INBOX_RETENTION_MS,
+      ),
+    );
+    switch (status) {
+      case 0:
+        return { status: 'not_found' };
+      case 2:
+        return { status: 'duplicate', msgId: String(value) };
+      case 3:
+        return { status: 'queued', msgId: frame.msgId, seq: Number(value) };
+      default:
+        return { status: 'delivered', msgId: frame.msgId, seq: Number(value) };
     }
-    const payload = JSON.stringify({ k: 'd', ns, to, f: frame } satisfies NodeEnvelope);
-    const routed = await this.call(() => this.redis.sbRoute(this.keys.session(ns, to), `${this.keys.prefix}:node:`, payload));
-    return routed === 1;
+  }
+
+  async ack(ns: string, id: string, seq: number): Promise<void> {
+    await this.call(() => this.redis.xtrim(this.keys.inbox(ns, id), 'MINID', `${seq + 1}-0`));
+  }
+
+  async inbox(ns: string, id: string, afterSeq: number): Promise<Message[]> {
+    const entries = await this.call(() => this.redis.xrange(this.keys.inbox(ns, id), `${afterSeq + 1}-0`, '+'));
+    return entries.map(([, fields]) => JSON.parse(fields[1]!) as Message);
   }
 
   async broadcast(ns: string, frame: Message, filter: BroadcastFilter): Promise<number> {
@@ -214,67 +306,60 @@ export class RedisEngine implements Engine {
 
   // ---- memory
 
-  async memorySet(ns: string, write: MemoryWrite): Promise<SetResult> {
-    const [ok, result] = await this.call(() =>
-      this.redis.sbMemorySet(
-        ...this.entryKeys(ns, write.key),
-        write.key,
-        JSON.stringify(write.value),
-        write.kind ?? '',
-        write.tags ? JSON.stringify(write.tags) : '',
-        write.ttlMs ?? 0,
-        write.ifVersion ?? -1,
-        write.author,
-        write.now,
-        this.keys.nsChannel(ns),
-      ),
-    );
-    if (ok === 0) return { conflict: true, version: Number(result) };
-    return { conflict: false, entry: JSON.parse(String(result)) as Entry };
+  memorySet(ns: string, write: MemoryWrite): Promise<SetResult> {
+    return this.memory.set(ns, write);
   }
 
-  async memoryGet(ns: string, key: string): Promise<Entry | null> {
-    const row = await this.call(() => this.redis.hgetall(this.keys.entry(ns, key)));
-    return parseEntry(key, row);
+  memoryGet(ns: string, key: string): Promise<Entry | null> {
+    return this.memory.get(ns, key);
   }
 
-  async memoryDelete(ns: string, key: string, ifVersion: number | undefined, by: string): Promise<DeleteResult> {
-    const [ok, result] = await this.call(() => this.redis.sbMemoryDelete(...this.entryKeys(ns, key), key, ifVersion ?? -1, by, this.keys.nsChannel(ns)));
-    if (ok === 0) return { conflict: true, version: result };
-    return { conflict: false, deleted: result === 1 };
+  memoryDelete(ns: string, key: string, ifVersion: number | undefined, by: string): Promise<DeleteResult> {
+    return this.memory.delete(ns, key, ifVersion, by);
   }
 
-  /** Walks the key index (a sorted set, lexicographic) in batches; never uses KEYS or SCAN. */
-  async memorySearch(ns: string, query: MemoryQuery, now: number): Promise<{ entries: Entry[]; cursor: string | null }> {
-    const prefix = query.prefix ?? '';
-    const max = prefix ? `[${prefix}\xff` : '+';
-    let min = query.cursor ? `(${query.cursor}` : prefix ? `[${prefix}` : '-';
-    const batch = Math.max(query.limit + 1, 100);
-    const entries: Entry[] = [];
-    for (;;) {
-      const keys = await this.call(() => this.redis.zrangebylex(this.keys.entryIndex(ns), min, max, 'LIMIT', 0, batch));
-      if (keys.length === 0) return { entries, cursor: null };
-      const pipeline = this.redis.pipeline();
-      for (const key of keys) pipeline.hgetall(this.keys.entry(ns, key));
-      const rows = (await this.call(() => pipeline.exec())) ?? [];
-      for (let i = 0; i < keys.length; i++) {
-        const entry = parseEntry(keys[i]!, rows[i]?.[1] as Record<string, string>);
-        if (!entry || (entry.expiresAt !== null && entry.expiresAt <= now) || !matchesQuery(entry, query)) continue;
-        if (entries.length === query.limit) return { entries, cursor: entries[entries.length - 1]!.key };
-        entries.push(entry);
-      }
-      if (keys.length < batch) return { entries, cursor: null };
-      min = `(${keys[keys.length - 1]}`;
-    }
+  memorySearch(ns: string, query: MemoryQuery, now: number): Promise<{ entries: Entry[]; cursor: string | null }> {
+    return this.memory.search(ns, query, now);
   }
 
   // ---- internals
 
-  private entryKeys(ns: string, key: string): [string, string, string, string] {
-    return [this.keys.entry(ns, key), this.keys.entryIndex(ns), this.keys.entryVersions(ns), this.keys.entryExpiries(ns)];
+  private hold(ns: string, held: Local): void {
+    let sessions = this.local.get(ns);
+    if (!sessions) this.local.set(ns, (sessions = new Map()));
+    sessions.set(held.session.id, held);
+    void this.call(() => this.redis.sadd(this.keys.nodeNamespaces(this.nodeId), ns)).catch((err) => this.report(err, 'node namespaces'));
   }
 
-  private joinScript(ns: string, session: Session): Promise<number> {
+  private unhold(ns: string, id: string): Local | undefined {
+    const sessions = this.local.get(ns);
+    const held = sessions?.get(id);
+    if (!held) return undefined;
+    sessions!.delete(id);
+    if (sessions!.size === 0) {
+      this.local.delete(ns);
+      this.unsubscribe(ns);
+    }
+    return held;
+  }
+
+  /**
+   * Ends this node's hold on a session: a leave, or (reason 'suspend') away for the resume
+   * window. If Redis cannot be reached it is retried every heartbeat, so no ghost stays behind.
+   */
+  private async end(ns: string, id: string, reason: LeaveReason | 'suspend', epoch: string, session: Session, awayReason?: 'timeout' | 'node_down'): Promise<void> {
+    const key = `${ns}\n${id}`;
+    try {
+      if (reason === 'suspend') await this.call(() => this.suspendScript(ns, id, this.nodeId, epoch, session, awayReason ?? 'timeout'));
+      else await this.call(() => this.leaveScript(ns, id, this.nodeId, epoch, reason));
+      this.pendingEnds.delete(key);
+    } catch (err) {
+      this.pendingEnds.set(key, { ns, id, reason, epoch, session });
+      throw err;
+    }
+  }
+
+  private joinScript(ns: string, session: Session, secretHash: string, seq = 0): Promise<number> {
     return this.redis.sbJoin(
       this.keys.session(ns, session.id),
       this.keys.sessions(ns),
@@ -285,33 +370,56 @@ export class RedisEngine implements Engine {
       this.nodeId,
       this.epoch,
       capsField(session),
-      3 * this.heartbeatMs,
+      3 * this.settings.heartbeatMs,
       this.keys.nsChannel(ns),
+      secretHash,
+      seq,
     );
+  }
+
+  private updateScript(ns: string, session: Session): Promise<number> {
+    return this.redis.sbUpdate(this.keys.session(ns, session.id), this.epoch, sessionData(session), capsField(session), this.keys.nsChannel(ns));
   }
 
   /** Ends a session if (node, epoch) still own it; the one caller that ends it runs the end hooks. */
   private async leaveScript(ns: string, id: string, node: string, epoch: string, reason: LeaveReason): Promise<number> {
-    const ended = await this.redis.sbLeave(this.keys.session(ns, id), this.keys.sessions(ns), this.keys.nodeSessions(ns, node), id, node, epoch, reason, this.keys.nsChannel(ns));
+    const ended = await this.redis.sbLeave(this.keys.session(ns, id), this.keys.sessions(ns), this.keys.nodeSessions(ns, node), this.keys.inbox(ns, id), id, node, epoch, reason, this.keys.nsChannel(ns));
     if (ended === 1) await this.sessionEnded(ns, id);
     return ended;
+  }
+
+  /** Turns a session away for the resume window, if (node, epoch) still own it. */
+  private async suspendScript(ns: string, id: string, node: string, epoch: string, session: Session, reason: 'timeout' | 'node_down'): Promise<number> {
+    const until = Date.now() + this.settings.resumeWindowMs;
+    const away: Session = { ...session, status: 'away' };
+    const done = await this.redis.sbSuspend(
+      this.keys.session(ns, id),
+      this.keys.nodeSessions(ns, node),
+      id,
+      node,
+      epoch,
+      sessionData(away),
+      reason,
+      this.settings.resumeWindowMs + 3 * this.settings.heartbeatMs,
+      until,
+      this.keys.nsChannel(ns),
+    );
+    if (done === 1) await this.redis.zadd(this.keys.away(), until, awayMember(ns, id));
+    return done;
   }
 
   /**
    * Runs exactly once per session that really ends (leave published): what the session held
    * (locks, task leases) is released here.
    */
-  private async sessionEnded(_ns: string, _id: string): Promise<void> {}
-
-  private localSessions(ns: string): Map<string, Session> {
-    let sessions = this.local.get(ns);
-    if (!sessions) this.local.set(ns, (sessions = new Map()));
-    return sessions;
+  private async sessionEnded(ns: string, id: string): Promise<void> {
+    // Reported, not thrown: the leave itself is done, and a retry of it would not come back here.
+    await this.locks.releaseSession(ns, id).catch((err) => this.report(err, 'release locks of an ended session'));
   }
 
   /** Liveness key and node registry, appended to the heartbeat pipeline. */
-  private nodeBeat(pipeline: ReturnType<Redis['pipeline']>): void {
-    pipeline.set(this.keys.nodeAlive(this.nodeId), this.epoch, 'PX', 2 * this.heartbeatMs);
+  private nodeBeat(pipeline: ChainableCommander): void {
+    pipeline.set(this.keys.nodeAlive(this.nodeId), this.epoch, 'PX', 2 * this.settings.heartbeatMs);
     pipeline.hset(this.keys.nodes(), this.nodeId, this.epoch);
     if (this.local.size > 0) pipeline.sadd(this.keys.nodeNamespaces(this.nodeId), ...this.local.keys());
   }
@@ -323,40 +431,37 @@ export class RedisEngine implements Engine {
   }
 
   /**
-   * Sessions whose Redis state is gone while their sockets are still here: Redis restarted, or
-   * this node was declared dead. Register them again under a fresh epoch, which also fences any
-   * write still in flight from the old one.
+   * Sessions whose Redis state is gone (or was taken from this node) while their sockets are
+   * still here: Redis restarted, or this node froze and was swept. Register them again under a
+   * fresh epoch, which also fences any write still in flight from the old one.
    */
-  private async reregister(lost: Array<{ ns: string; s: Session }>): Promise<void> {
+  private async reregister(lost: Array<{ ns: string; held: Local }>): Promise<void> {
     this.epoch = ulid();
     await this.beatNode();
-    for (const { ns, s } of lost) {
+    for (const { ns, held } of lost) {
       await this.subscribe(ns);
-      const joined = await this.joinScript(ns, s).catch((err) => (this.report(err, 're-register'), -1));
+      const joined = await this.joinScript(ns, held.session, held.secretHash, held.seq).catch((err) => (this.report(err, 're-register'), -1));
       if (joined === 0) {
-        // Someone else took the id meanwhile: theirs is the live one now.
-        this.local.get(ns)?.delete(s.id);
-        this.report(new Error(`session ${s.id} was taken over while this node was unreachable`), 're-register');
+        // The session was swept and is away (or resumed elsewhere): this socket no longer owns it.
+        this.unhold(ns, held.session.id);
+        this.events?.kick(ns, held.session.id);
       }
     }
     // Sessions not lost still carry the old epoch: move them to the new one.
     const pipeline = this.redis.pipeline();
     for (const [ns, sessions] of this.local) {
-      for (const s of sessions.values()) pipeline.hset(this.keys.session(ns, s.id), 'epoch', this.epoch);
+      for (const id of sessions.keys()) pipeline.hset(this.keys.session(ns, id), 'epoch', this.epoch);
     }
     await pipeline.exec().catch((err) => this.report(err, 're-register epochs'));
   }
 
-  private async retryPendingLeaves(): Promise<void> {
-    for (const [k, p] of this.pendingLeaves) {
-      await this.leaveScript(p.ns, p.id, this.nodeId, p.epoch, p.reason).then(
-        () => this.pendingLeaves.delete(k),
-        (err) => this.report(err, 'retry leave'),
-      );
+  private async retryPendingEnds(): Promise<void> {
+    for (const p of [...this.pendingEnds.values()]) {
+      await this.end(p.ns, p.id, p.reason, p.epoch, p.session).catch((err) => this.report(err, 'retry session end'));
     }
   }
 
-  /** Periodic: sweep dead nodes, claim expired memory entries (the keyspace-event fallback). */
+  /** Periodic: sweep dead nodes, end away sessions past their window, claim expired memory. */
   private async sweep(): Promise<void> {
     if (this.stopped || this.redis.status !== 'ready') return;
     try {
@@ -370,39 +475,48 @@ export class RedisEngine implements Engine {
         }
       }
       const now = Date.now();
-      for (const ns of this.local.keys()) {
-        const due = await this.redis.zrangebyscore(this.keys.entryExpiries(ns), '-inf', now, 'LIMIT', 0, 100);
-        for (const key of due) await this.claimExpiry(ns, key);
+      for (const member of await this.redis.zrangebyscore(this.keys.away(), '-inf', now, 'LIMIT', 0, 100)) {
+        const [ns, id] = member.split('\n') as [string, string];
+        const ended = await this.redis.sbExpireAway(this.keys.session(ns, id), this.keys.sessions(ns), this.keys.inbox(ns, id), id, now, this.keys.nsChannel(ns));
+        await this.redis.zrem(this.keys.away(), member);
+        if (ended === 1) await this.sessionEnded(ns, id);
       }
+      for (const ns of this.local.keys()) await this.memory.sweep(ns, now);
     } catch (err) {
       this.report(err, 'sweep');
     }
   }
 
-  /** Removes every session a dead node epoch left behind, each with a leave (node_down). */
+  /** The sessions a dead node epoch left behind turn away (node_down), or leave with a window of 0. */
   private async sweepNode(nodeId: string, epoch: string | null): Promise<void> {
     if (!epoch || (nodeId === this.nodeId && epoch === this.epoch)) return;
     const namespaces = await this.redis.smembers(this.keys.nodeNamespaces(nodeId));
     for (const ns of namespaces) {
       const ids = await this.redis.smembers(this.keys.nodeSessions(ns, nodeId));
-      for (const id of ids) await this.leaveScript(ns, id, nodeId, epoch, 'node_down');
+      for (const id of ids) {
+        if (this.settings.resumeWindowMs === 0) {
+          await this.leaveScript(ns, id, nodeId, epoch, 'node_down');
+          continue;
+        }
+        const [data, lastSeen] = await this.redis.hmget(this.keys.session(ns, id), 'data', 'lastSeen');
+        if (!data) {
+          await this.redis.srem(this.keys.nodeSessions(ns, nodeId), id);
+          continue;
+        }
+        await this.suspendScript(ns, id, nodeId, epoch, { ...(JSON.parse(data) as Session), lastSeen: Number(lastSeen) }, 'node_down');
+      }
     }
     if ((await this.redis.sbForgetNode(this.keys.nodes(), nodeId, epoch)) === 1 && nodeId !== this.nodeId) {
       await this.redis.del(this.keys.nodeNamespaces(nodeId));
     }
   }
 
-  private claimExpiry(ns: string, key: string): Promise<number> {
-    return this.redis.sbMemoryExpire(...this.entryKeys(ns, key), key, this.keys.nsChannel(ns));
-  }
-
   private async onRedisReady(): Promise<void> {
     // Redis may have restarted empty: expired-key events must be switched on again.
     try {
       const [, flags = ''] = (await this.redis.config('GET', 'notify-keyspace-events')) as string[];
-      const wanted = new Set([...flags, 'E', 'x']);
       if (!flags.includes('E') || !(flags.includes('x') || flags.includes('A'))) {
-        await this.redis.config('SET', 'notify-keyspace-events', [...wanted].join(''));
+        await this.redis.config('SET', 'notify-keyspace-events', [...new Set([...flags, 'E', 'x'])].join(''));
       }
     } catch (err) {
       this.report(err, 'keyspace notifications unavailable; expiry falls back to the sweeper');
@@ -431,15 +545,11 @@ export class RedisEngine implements Engine {
     try {
       if (channel === this.expiryChannel) {
         const entry = this.keys.parseEntry(text);
-        if (entry && this.local.has(entry.ns)) void this.claimExpiry(entry.ns, entry.key).catch((err) => this.report(err, 'expire'));
+        if (entry && this.local.has(entry.ns)) void this.memory.claimExpiry(entry.ns, entry.key).catch((err) => this.report(err, 'expire'));
         return;
       }
       const ns = this.keys.nsOfChannel(channel);
-      if (ns === null) {
-        const envelope = JSON.parse(text) as NodeEnvelope;
-        if (this.local.get(envelope.ns)?.has(envelope.to)) events.message(envelope.ns, envelope.to, envelope.f);
-        return;
-      }
+      if (ns === null) return this.onNodeMessage(JSON.parse(text) as NodeEnvelope);
       const envelope = JSON.parse(text) as NsEnvelope;
       switch (envelope.k) {
         case 'p': {
@@ -451,10 +561,23 @@ export class RedisEngine implements Engine {
           return events.memory(ns, envelope.f);
         case 'b':
           return events.broadcast(ns, envelope.f, envelope.c ? { exclude: envelope.x, capability: envelope.c } : { exclude: envelope.x });
+        case 'l':
+          return this.locks.granted(ns, envelope);
       }
     } catch (err) {
       this.report(err, `pub/sub message on ${channel}`);
     }
+  }
+
+  private onNodeMessage(envelope: NodeEnvelope): void {
+    if (!this.local.get(envelope.ns)?.has(envelope.k === 'd' ? envelope.to : envelope.id)) return;
+    if (envelope.k === 'd') {
+      const held = this.local.get(envelope.ns)!.get(envelope.to)!;
+      held.seq = Math.max(held.seq, envelope.f.seq ?? 0);
+      return this.events?.message(envelope.ns, envelope.to, envelope.f);
+    }
+    this.unhold(envelope.ns, envelope.id);
+    this.events?.kick(envelope.ns, envelope.id);
   }
 
   /** Runs a Redis call; any failure to reach Redis becomes EngineUnavailableError. */
@@ -481,19 +604,8 @@ function capsField(s: Session): string {
   return `,${s.capabilities.join(',')},`;
 }
 
-function parseEntry(key: string, row: Record<string, string> | null | undefined): Entry | null {
-  if (!row || row.version === undefined) return null;
-  return {
-    key,
-    value: JSON.parse(row.value!),
-    kind: row.kind as Entry['kind'],
-    tags: JSON.parse(row.tags!),
-    version: Number(row.version),
-    author: row.author!,
-    createdAt: Number(row.createdAt),
-    updatedAt: Number(row.updatedAt),
-    expiresAt: row.expiresAt === 'null' || !row.expiresAt ? null : Number(row.expiresAt),
-  };
+function awayMember(ns: string, id: string): string {
+  return `${ns}\n${id}`;
 }
 
 function isRedisReplyError(err: unknown): boolean {
