@@ -258,14 +258,13 @@ export class RedisEngine implements Engine {
   // ---- routing and inboxes
 
   async send(ns: string, to: string, frame: Message, idempotencyKey?: string): Promise<SendResult> {
-    const { type: _t, ...rest } = frame;
     const idem = idempotencyKey === undefined ? this.keys.inbox(ns, to) : this.keys.idempotency(ns, frame.from, idempotencyKey);
     const [status, value] = await this.call(() =>
       this.redis.sbSend(
         this.keys.session(ns, to),
         this.keys.inbox(ns, to),
         idem,
-        JSON.stringify(rest).slice(1),
+        JSON.stringify(frame).slice(1),
         `${this.keys.prefix}:node:`,
         ns,
         to,

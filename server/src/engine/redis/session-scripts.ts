@@ -60,7 +60,7 @@ return 1
 
 /**
  * KEYS: session, inbox, idempotency key (or the inbox again when there is none).
- * ARGV: message JSON without its opening brace, node channel prefix, ns, to, inbox limit,
+ * ARGV: frame JSON (any inbox frame) without its opening brace, node channel prefix, ns, to, inbox limit,
  * idempotency ms, msgId, has idempotency key ('1'/'0'), inbox retention ms.
  * Returns {0} not found, {1, seq} pushed live, {3, seq} queued (recipient away), {2, msgId} duplicate.
  */
@@ -72,7 +72,7 @@ end
 local node = redis.call('HGET', KEYS[1], 'node')
 if not node then return {0} end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local frame = '{"type":"message","seq":' .. seq .. ',' .. ARGV[1]
+local frame = '{"seq":' .. seq .. ',' .. ARGV[1]
 redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], seq .. '-1', 'f', frame)
 redis.call('PEXPIRE', KEYS[2], ARGV[9])
 if ARGV[8] == '1' then redis.call('SET', KEYS[3], ARGV[7], 'PX', ARGV[6]) end
