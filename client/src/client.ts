@@ -19,6 +19,9 @@ import type { Lock } from '@switchboard/protocol';
 import { PresenceWatch } from './presence.js';
 import type { WatchPresenceOptions } from './presence.js';
 import { Inbox } from './inbox.js';
+import { Tasks } from './tasks.js';
+import type { HandoffOptions, HandoffTarget, OfferedTask, TaskFilter, TaskHandle } from './tasks.js';
+import type { Task, TaskSpec } from '@switchboard/protocol';
 import { ReplyRouter } from './replies.js';
 import { resolveOptions } from './options.js';
 import type { ConnectOptions, Settings } from './options.js';
@@ -40,6 +43,8 @@ export interface HubEvents {
   error: HubError;
   /** The hub accepted hello: once on connect and again on every reconnect. */
   welcome: Welcome;
+  /** A task offered to this session: accept() or decline(), then complete() or fail(). An offer replayed after a resume is not repeated. */
+  task: OfferedTask;
 }
 
 export interface SendOptions {
@@ -88,6 +93,7 @@ export class Hub {
   readonly #replies: ReplyRouter;
   readonly #presence: PresenceWatch;
   readonly #locks: Locks;
+  readonly #tasks: Tasks;
   readonly #inbox: Inbox;
   /** Async parts of the message handlers running for the message being dispatched. */
   #handling: Promise<unknown>[] | null = null;
@@ -117,6 +123,7 @@ export class Hub {
     this.memory = new Memory(deps);
     this.#presence = new PresenceWatch(deps);
     this.#locks = new Locks({ ...deps, requestTimeoutMs: settings.requestTimeoutMs });
+    this.#tasks = new Tasks({ ...deps, me: () => this.id, offered: (offer) => this.#events.emit('task', offer) });
     this.#inbox = new Inbox((frame) => this.#conn?.send(frame) ?? false, settings.ack === 'auto');
   }
 
@@ -244,6 +251,24 @@ export class Hub {
   }
 
   /**
+   * Hands a task off to session `to`, or to the least-busy session with `capability`. Resolves
+   * (once the hub has it) with a handle whose `done` settles when the task ends.
+   */
+  handoff(task: TaskSpec, target: HandoffTarget, options?: HandoffOptions): Promise<TaskHandle> {
+    return this.#tasks.handoff(task, target, options);
+  }
+
+  /** Tasks this session created (`role: 'created'`) or accepted / is offered (`'assigned'`), optionally in one state. */
+  tasks(filter: TaskFilter): Promise<Task[]> {
+    return this.#tasks.list(filter);
+  }
+
+  /** A task of this namespace by id, or null if there is none (ended tasks are kept for a day). */
+  task(id: string): Promise<Task | null> {
+    return this.#tasks.get(id);
+  }
+
+  /**
    * Acknowledges a direct message (with `ack: 'manual'`): the hub may forget it, and a resume
    * will not replay it. In the default auto mode the SDK acks once the handlers are done.
    */
@@ -348,6 +373,7 @@ export class Hub {
     if (reconnected) {
       this.#presence.rearm();
       this.memory.rearm();
+      this.#tasks.refresh();
     }
     const starting = this.#starting;
     this.#starting = null;
@@ -382,6 +408,13 @@ export class Hub {
       case 'memory.changed':
         this.memory.dispatch(frame);
         this.#events.emit('memory', frame);
+        return;
+      case 'task.offer':
+      case 'task.update':
+        if (!this.#inbox.accept(frame)) return;
+        this.#tasks.dispatch(frame);
+        // Acknowledged once dispatched, in both ack modes: nobody else can ack these frames.
+        if (frame.seq !== undefined) this.#inbox.done(frame.seq);
         return;
       case 'drain':
         this.#drain(frame.reconnectMs);
@@ -455,6 +488,7 @@ export class Hub {
     conn?.close(1000, 'client closed');
     this.#requests.close(error);
     this.#replies.close(error);
+    this.#tasks.close(error);
     this.#setState('closed', reason);
   }
 

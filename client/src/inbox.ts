@@ -1,7 +1,7 @@
 // The receiving side of durable delivery: drop a message seen before (delivery is
 // at-least-once across reconnects), and acknowledge direct messages once their handlers are done
 // so the hub can forget them. `lastSeq` is what a resume asks the hub to replay after.
-import type { ClientFrame, Message } from '@switchboard/protocol';
+import type { ClientFrame, InboxFrame, Message } from '@switchboard/protocol';
 
 /** How many recent msgIds are remembered for dropping duplicates. */
 const REMEMBERED = 10_000;
@@ -23,10 +23,14 @@ export class Inbox {
     return this.#lastSeq;
   }
 
-  /** False for a message already delivered (a replay after resume); handlers must skip it. */
-  accept(message: Message): boolean {
-    if (this.#seen.has(message.msgId)) return false;
-    this.#seen.add(message.msgId);
+  /**
+   * False for a frame already delivered (a replay after resume); handlers must skip it. Messages
+   * are known by msgId, task frames by task id and history length (one per change of a task).
+   */
+  accept(frame: InboxFrame): boolean {
+    const key = frame.type === 'message' ? frame.msgId : `${frame.type}:${frame.task.id}:${frame.task.history.length}`;
+    if (this.#seen.has(key)) return false;
+    this.#seen.add(key);
     if (this.#seen.size > REMEMBERED) this.#seen.delete(this.#seen.values().next().value!);
     return true;
   }

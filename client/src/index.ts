@@ -12,6 +12,8 @@ export type { WebSocketConstructor, WebSocketLike } from './connection.js';
 export type { DeleteOptions, Memory, SearchPage, SearchQuery, SetOptions } from './memory.js';
 export type { HeldLock, LockOptions } from './locks.js';
 export type { Lock, LockGrant, WriteFence } from '@switchboard/protocol';
+export type { HandoffOptions, HandoffTarget, OfferedTask, TaskFilter, TaskHandle } from './tasks.js';
+export type { Task, TaskHistoryEntry, TaskRole, TaskSpec, TaskState } from '@switchboard/protocol';
 export type { WatchPresenceOptions } from './presence.js';
 export { CloseCode, ErrorCode, FATAL_CLOSE_CODES, RETRYABLE_CODES } from '@switchboard/protocol';
 export type {

@@ -29,11 +29,12 @@ export const IDEMPOTENT_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType
   'memory.get', 'memory.search', 'memory.watch', 'memory.unwatch',
   // Guarded by the lock's token, so a repeat cannot take effect twice.
   'lock.renew', 'lock.release', 'lock.list',
+  'task.get', 'tasks.list',
 ]);
 
-/** A send with an idempotencyKey is answered with the first msgId if repeated: safe to re-send. */
+/** A send or handoff with an idempotencyKey is answered with the first result if repeated: safe to re-send. */
 function hasIdempotencyKey(frame: ClientFrame): boolean {
-  return frame.type === 'send' && frame.idempotencyKey !== undefined;
+  return (frame.type === 'send' || frame.type === 'handoff') && frame.idempotencyKey !== undefined;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;

@@ -4,4 +4,5 @@ export * from './shapes.js';
 export * from './client-frames.js';
 export * from './server-frames.js';
 export * from './locks.js';
+export * from './tasks.js';
 export * from './decode.js';

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ERROR_CODES } from './codes.js';
 import { Entry, Json, LeaveReason, MessageKind, Rid, Session } from './shapes.js';
 import type { LockResults } from './locks.js';
+import { TaskOffer, TaskUpdate } from './tasks.js';
+import type { TaskResults } from './tasks.js';
 
 export const ResumeRefusal = z.enum(['expired', 'gap']);
 export type ResumeRefusal = z.infer<typeof ResumeRefusal>;
@@ -88,7 +90,7 @@ export const Drain = z.object({ type: z.literal('drain'), reconnectMs: z.number(
 export type Drain = z.infer<typeof Drain>;
 
 export const ServerFrame = z.discriminatedUnion('type', [
-  Welcome, Pong, Ok, ErrorFrame, Message, Presence, MemoryChanged, Drain,
+  Welcome, Pong, Ok, ErrorFrame, Message, Presence, MemoryChanged, Drain, TaskOffer, TaskUpdate,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 
@@ -113,5 +115,13 @@ export interface Results {
   'lock.renew': LockResults['lock.renew'];
   'lock.release': LockResults['lock.release'];
   'lock.list': LockResults['lock.list'];
+  handoff: TaskResults['handoff'];
+  'task.accept': TaskResults['task.accept'];
+  'task.decline': TaskResults['task.decline'];
+  'task.complete': TaskResults['task.complete'];
+  'task.fail': TaskResults['task.fail'];
+  'task.cancel': TaskResults['task.cancel'];
+  'task.get': TaskResults['task.get'];
+  'tasks.list': TaskResults['tasks.list'];
 }
 export type RequestType = keyof Results;

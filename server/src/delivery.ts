@@ -1,15 +1,15 @@
-// In-order delivery of a session's direct messages to its socket. Every direct message carries
-// the recipient's `seq`; the socket gets them strictly in seq order, each once. A frame that
-// arrives ahead of a gap (a resume racing live traffic, pub/sub overtaking a replay) triggers a
-// catch-up read of the inbox instead of a silent hole. Acks are coalesced to one engine call
-// per event-loop turn.
-import type { Message } from '@switchboard/protocol';
+// In-order delivery of a session's inbox frames (direct messages, task.offer, task.update) to its
+// socket. Every inbox frame carries the recipient's `seq`; the socket gets them strictly in seq
+// order, each once. A frame that arrives ahead of a gap (a resume racing live traffic, pub/sub
+// overtaking a replay) triggers a catch-up read of the inbox instead of a silent hole. Acks are
+// coalesced to one engine call per event-loop turn.
+import type { InboxFrame } from '@switchboard/protocol';
 import type { Connection } from './connection.js';
 
 export class Delivery {
   /** The highest seq written to the socket. */
   private seq = 0;
-  private ahead: Message[] = [];
+  private ahead: InboxFrame[] = [];
   private catchingUp = false;
   private acked = 0;
   private ackPending = false;
@@ -21,7 +21,7 @@ export class Delivery {
    * reads the inbox once more: messages that arrived between the engine's takeover and this
    * socket's registration went to the old socket and must not be left behind.
    */
-  begin(afterSeq: number, replay: Message[] | null): void {
+  begin(afterSeq: number, replay: InboxFrame[] | null): void {
     this.seq = afterSeq;
     this.acked = afterSeq;
     if (!replay) return;
@@ -29,7 +29,7 @@ export class Delivery {
     void this.catchUp();
   }
 
-  push(message: Message): void {
+  push(message: InboxFrame): void {
     if (message.seq === undefined) return this.conn.send(message);
     if (message.seq <= this.seq) return;
     if (message.seq === this.seq + 1 && !this.catchingUp) {

@@ -6,6 +6,7 @@ import type { Connection } from './connection.js';
 import { fail } from './failure.js';
 import type { Failure } from './failure.js';
 import { lockHandlers, staleFence } from './handlers-locks.js';
+import { taskHandlers } from './handlers-tasks.js';
 
 type Result = Record<string, unknown>;
 type Handler<T extends ClientFrameType> = (conn: Connection, frame: ClientFrameOf<T>) => Promise<Result | Failure>;
@@ -105,6 +106,7 @@ export const handlers: Handlers = {
   },
 
   ...lockHandlers,
+  ...taskHandlers,
 };
 
 function conflict(key: string, version: number): Failure {

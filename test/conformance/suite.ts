@@ -9,6 +9,7 @@ import { useCleanup } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { lockCases } from './locks.js';
 import { resumeCases } from './resume.js';
+import { taskCases } from './tasks.js';
 
 const SECRET = 'conformance-secret-0123456789';
 let namespaceCounter = 0;
@@ -335,6 +336,7 @@ export function conformanceSuite(name: string, makeCluster: ClusterFactory): voi
 
     lockCases({ cluster: () => cluster(), join });
     resumeCases({ cluster, join, open, tokenFor });
+    taskCases({ cluster, join, open, tokenFor });
 
     describe('namespaces', () => {
       it('never lets sessions, messages, presence or memory cross namespaces', async () => {

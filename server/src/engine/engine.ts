@@ -2,14 +2,15 @@
 // (presence, routing, memory). MemoryEngine runs it in process; RedisEngine shares it
 // between nodes. Both pass the same conformance suite (test/conformance).
 import type {
-  Entry, EntryKind, JsonValue, LeaveReason, MemoryChanged, Message, Presence, Session, SessionStatus,
+  Entry, EntryKind, InboxFrame, JsonValue, LeaveReason, MemoryChanged, Message, Presence, Session, SessionStatus,
 } from '@switchboard/protocol';
 import type { LockStore } from './locks.js';
+import type { TaskStore } from './tasks.js';
 
 /** Callbacks through which the engine hands this node what its local sockets must see. */
 export interface EngineEvents {
   /** A direct message for a session held by this node. */
-  message(ns: string, to: string, frame: Message): void;
+  message(ns: string, to: string, frame: InboxFrame): void;
   /** A broadcast: the node delivers it to its local sessions of `ns` that match. */
   broadcast(ns: string, frame: Message, filter: BroadcastFilter): void;
   /** A presence change in `ns`, for this node's presence watchers. */
@@ -55,7 +56,7 @@ export interface ResumeRequest {
  * were dropped; the old session has been ended so its id is free for a fresh join).
  */
 export type ResumeResult =
-  | { resumed: true; session: Session; replay: Message[] }
+  | { resumed: true; session: Session; replay: InboxFrame[] }
   | { resumed: false; reason: 'expired' | 'gap' };
 
 export interface BroadcastFilter {
@@ -115,6 +116,8 @@ export interface Engine {
   readonly name: string;
   /** Distributed locks with fencing tokens, in the same shared state. */
   readonly locks: LockStore;
+  /** Task handoff with leases, in the same shared state. */
+  readonly tasks: TaskStore;
   start(nodeId: string, events: EngineEvents, settings: EngineSettings): Promise<void>;
   stop(): Promise<void>;
   /** Whether the shared state is reachable (for /readyz). */
@@ -138,14 +141,15 @@ export interface Engine {
   sessions(ns: string, filter?: SessionFilter): Promise<Session[]>;
 
   /**
-   * Writes a direct message to the recipient's inbox (assigning its `seq`), then pushes it live
-   * if the recipient is connected. `not_found` when no live or resumable session has the id.
+   * Writes a frame (a direct message, task.offer or task.update) to the recipient's inbox
+   * (assigning its `seq`), then pushes it live if the recipient is connected. `not_found` when no
+   * live or resumable session has the id. `msgId` is the message's ('' for task frames).
    */
-  send(ns: string, to: string, frame: Message, idempotencyKey?: string): Promise<SendResult>;
+  send(ns: string, to: string, frame: InboxFrame, idempotencyKey?: string): Promise<SendResult>;
   /** Cumulative acknowledgement: the session has processed every message up to `seq`. */
   ack(ns: string, id: string, seq: number): Promise<void>;
   /** The inbox of a session after `afterSeq`, in order (for catching up a live socket). */
-  inbox(ns: string, id: string, afterSeq: number): Promise<Message[]>;
+  inbox(ns: string, id: string, afterSeq: number): Promise<InboxFrame[]>;
   /** Fans a message out to the namespace; returns how many sessions it was addressed to. */
   broadcast(ns: string, frame: Message, filter: BroadcastFilter): Promise<number>;
 

@@ -1,12 +1,13 @@
 // The embedded engine: the whole hub state in this process. The default for one node;
 // it has exactly the semantics RedisEngine has across nodes.
-import type { Entry, LeaveReason, Message, Session, SessionStatus } from '@switchboard/protocol';
+import type { Entry, InboxFrame, LeaveReason, Message, Session, SessionStatus } from '@switchboard/protocol';
 import type {
   BroadcastFilter, DeleteResult, Engine, EngineEvents, EngineSettings, MemoryQuery, MemoryWrite, ResumeRequest,
   ResumeResult, SendResult, SessionFilter, SessionPatch, SetResult,
 } from './engine.js';
 import { afterCursor, compareKeys, matchesQuery } from './search.js';
 import { MemoryLocks } from './memory-locks.js';
+import { MemoryTasks } from './memory-tasks.js';
 import { definedOnly } from '../defined.js';
 
 /** What the engine keeps for a session beyond its public Session: resume and inbox state. */
@@ -15,7 +16,7 @@ interface Held {
   /** The last seq assigned to a message for this session. */
   seq: number;
   /** Unacknowledged direct messages, oldest first, at most inboxLimit. */
-  inbox: Message[];
+  inbox: InboxFrame[];
   /** Set while the session is away (socket gone, resumable): why it went. */
   away?: 'timeout' | 'node_down';
   awayTimer?: NodeJS.Timeout;
@@ -33,6 +34,11 @@ export class MemoryEngine implements Engine {
   readonly name = 'memory';
   private readonly namespaces = new Map<string, Namespace>();
   readonly locks = new MemoryLocks((ns, id) => this.namespaces.get(ns)?.sessions.has(id) ?? false);
+  readonly tasks = new MemoryTasks({
+    sessions: (ns) => this.namespaces.get(ns)?.sessions.values() ?? [],
+    exists: (ns, id) => this.namespaces.get(ns)?.held.has(id) ?? false,
+    send: (ns, to, frame) => this.send(ns, to, frame),
+  });
   private events: EngineEvents | null = null;
   private settings: EngineSettings = { heartbeatMs: 5000, resumeWindowMs: 0, inboxLimit: 10_000, idempotencyMs: 600_000 };
   private readonly idempotency = new Map<string, { msgId: string; until: number }>();
@@ -48,6 +54,7 @@ export class MemoryEngine implements Engine {
       for (const held of space.held.values()) clearTimeout(held.awayTimer);
     }
     this.locks.stop();
+    this.tasks.stop();
     this.namespaces.clear();
     this.idempotency.clear();
     this.events = null;
@@ -132,6 +139,7 @@ export class MemoryEngine implements Engine {
    */
   private async sessionEnded(ns: string, id: string): Promise<void> {
     await this.locks.releaseSession(ns, id);
+    await this.tasks.releaseSession(ns, id);
   }
 
   async touch(sessions: ReadonlyArray<{ ns: string; id: string }>, now: number): Promise<void> {
@@ -146,19 +154,20 @@ export class MemoryEngine implements Engine {
     return all.filter((s) => matchesSession(s, filter)).map((s) => ({ ...s }));
   }
 
-  async send(ns: string, to: string, frame: Message, idempotencyKey?: string): Promise<SendResult> {
-    const idemKey = idempotencyKey === undefined ? null : `${ns}\n${frame.from}\n${idempotencyKey}`;
+  async send(ns: string, to: string, frame: InboxFrame, idempotencyKey?: string): Promise<SendResult> {
+    const msgId = frame.type === 'message' ? frame.msgId : '';
+    const idemKey = idempotencyKey === undefined || frame.type !== 'message' ? null : `${ns}\n${frame.from}\n${idempotencyKey}`;
     const seen = idemKey ? this.idempotency.get(idemKey) : undefined;
     if (seen && seen.until > Date.now()) return { status: 'duplicate', msgId: seen.msgId };
     const held = this.namespaces.get(ns)?.held.get(to);
     if (!held) return { status: 'not_found' };
-    const message: Message = { ...frame, seq: ++held.seq };
+    const message: InboxFrame = { ...frame, seq: ++held.seq };
     held.inbox.push(message);
     if (held.inbox.length > this.settings.inboxLimit) held.inbox.shift();
-    if (idemKey) this.remember(idemKey, frame.msgId);
-    if (held.away) return { status: 'queued', msgId: frame.msgId, seq: message.seq! };
+    if (idemKey) this.remember(idemKey, msgId);
+    if (held.away) return { status: 'queued', msgId, seq: message.seq! };
     this.events?.message(ns, to, message);
-    return { status: 'delivered', msgId: frame.msgId, seq: message.seq! };
+    return { status: 'delivered', msgId, seq: message.seq! };
   }
 
   async ack(ns: string, id: string, seq: number): Promise<void> {
@@ -168,7 +177,7 @@ export class MemoryEngine implements Engine {
     held.inbox.splice(0, keep < 0 ? held.inbox.length : keep);
   }
 
-  async inbox(ns: string, id: string, afterSeq: number): Promise<Message[]> {
+  async inbox(ns: string, id: string, afterSeq: number): Promise<InboxFrame[]> {
     return (this.namespaces.get(ns)?.held.get(id)?.inbox ?? []).filter((m) => m.seq! > afterSeq);
   }
 

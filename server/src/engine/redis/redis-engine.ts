@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import type { ChainableCommander, RedisOptions } from 'ioredis';
 import { ulid } from 'ulid';
-import type { Entry, LeaveReason, MemoryChanged, Message, Presence, Session } from '@switchboard/protocol';
+import type { Entry, InboxFrame, LeaveReason, MemoryChanged, Message, Presence, Session } from '@switchboard/protocol';
 import type {
   BroadcastFilter, DeleteResult, Engine, EngineEvents, EngineSettings, MemoryQuery, MemoryWrite, ResumeRequest,
   ResumeResult, SendResult, SessionFilter, SessionPatch, SetResult,
@@ -18,6 +18,7 @@ import { Keys } from './keys.js';
 import { RedisMemory } from './redis-memory.js';
 import { RedisLocks } from './locks.js';
 import type { LockGrantEnvelope } from './locks.js';
+import { RedisTasks } from './tasks.js';
 import type { MemoryScripts } from './redis-memory.js';
 import { SCRIPTS } from './scripts.js';
 import { SESSION_SCRIPTS } from './session-scripts.js';
@@ -55,7 +56,7 @@ type NsEnvelope =
   | LockGrantEnvelope;
 
 /** What travels on a node channel: a direct message, or a kick (the session resumed elsewhere). */
-type NodeEnvelope = { k: 'd'; ns: string; to: string; f: Message } | { k: 'x'; ns: string; id: string };
+type NodeEnvelope = { k: 'd'; ns: string; to: string; f: InboxFrame } | { k: 'x'; ns: string; id: string };
 
 /** A session this node holds. */
 interface Local {
@@ -76,6 +77,7 @@ export class RedisEngine implements Engine {
   private readonly sub: Redis;
   private readonly memory: RedisMemory;
   readonly locks: RedisLocks;
+  readonly tasks: RedisTasks;
   private nodeId = '';
   private epoch = '';
   private events: EngineEvents | null = null;
@@ -107,6 +109,7 @@ export class RedisEngine implements Engine {
     this.redis.on('ready', () => void this.onRedisReady());
     this.memory = new RedisMemory(this.redis, this.keys, (fn) => this.call(fn));
     this.locks = new RedisLocks({ redis: this.redis, keys: this.keys, call: (fn) => this.call(fn), namespaces: () => this.local.keys(), report: (err, what) => this.report(err, what) });
+    this.tasks = new RedisTasks({ redis: this.redis, keys: this.keys, call: (fn) => this.call(fn), send: (ns, to, frame) => this.send(ns, to, frame), report: (err, what) => this.report(err, what) });
   }
 
   async start(nodeId: string, events: EngineEvents, settings: EngineSettings): Promise<void> {
@@ -124,12 +127,14 @@ export class RedisEngine implements Engine {
     this.sweeper = setInterval(() => void this.sweep(), Math.max(50, Math.floor(settings.heartbeatMs / 2)));
     this.sweeper.unref();
     this.locks.start();
+    this.tasks.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
     this.locks.stop();
+    this.tasks.stop();
     try {
       if (this.redis.status === 'ready') {
         await this.retryPendingEnds();
@@ -193,7 +198,7 @@ export class RedisEngine implements Engine {
     const [data, prev, ...frames] = rest as string[];
     const stored = JSON.parse(data!) as Session;
     const session: Session = { ...stored, status: prev ? (prev as Session['status']) : stored.status, node: this.nodeId, lastSeen: request.now };
-    const replay = frames.map((f) => JSON.parse(f) as Message);
+    const replay = frames.map((f) => JSON.parse(f) as InboxFrame);
     this.hold(ns, { session, secretHash: request.nextSecretHash, seq: replay.at(-1)?.seq ?? request.lastSeq });
     void this.redis.zrem(this.keys.away(), awayMember(ns, id)).catch(() => {});
     await this.call(() => this.updateScript(ns, session));
@@ -257,8 +262,10 @@ export class RedisEngine implements Engine {
 
   // ---- routing and inboxes
 
-  async send(ns: string, to: string, frame: Message, idempotencyKey?: string): Promise<SendResult> {
-    const idem = idempotencyKey === undefined ? this.keys.inbox(ns, to) : this.keys.idempotency(ns, frame.from, idempotencyKey);
+  async send(ns: string, to: string, frame: InboxFrame, idempotencyKey?: string): Promise<SendResult> {
+    const msgId = frame.type === 'message' ? frame.msgId : '';
+    if (frame.type !== 'message') idempotencyKey = undefined;
+    const idem = idempotencyKey === undefined ? this.keys.inbox(ns, to) : this.keys.idempotency(ns, (frame as Message).from, idempotencyKey);
     const [status, value] = await this.call(() =>
       this.redis.sbSend(
         this.keys.session(ns, to),
@@ -270,7 +277,7 @@ export class RedisEngine implements Engine {
         to,
         this.settings.inboxLimit,
         this.settings.idempotencyMs,
-        frame.msgId,
+        msgId,
         idempotencyKey === undefined ? '0' : '1',
         INBOX_RETENTION_MS,
       ),
@@ -281,9 +288,9 @@ export class RedisEngine implements Engine {
       case 2:
         return { status: 'duplicate', msgId: String(value) };
       case 3:
-        return { status: 'queued', msgId: frame.msgId, seq: Number(value) };
+        return { status: 'queued', msgId, seq: Number(value) };
       default:
-        return { status: 'delivered', msgId: frame.msgId, seq: Number(value) };
+        return { status: 'delivered', msgId, seq: Number(value) };
     }
   }
 
@@ -291,9 +298,9 @@ export class RedisEngine implements Engine {
     await this.call(() => this.redis.xtrim(this.keys.inbox(ns, id), 'MINID', `${seq + 1}-0`));
   }
 
-  async inbox(ns: string, id: string, afterSeq: number): Promise<Message[]> {
+  async inbox(ns: string, id: string, afterSeq: number): Promise<InboxFrame[]> {
     const entries = await this.call(() => this.redis.xrange(this.keys.inbox(ns, id), `${afterSeq + 1}-0`, '+'));
-    return entries.map(([, fields]) => JSON.parse(fields[1]!) as Message);
+    return entries.map(([, fields]) => JSON.parse(fields[1]!) as InboxFrame);
   }
 
   async broadcast(ns: string, frame: Message, filter: BroadcastFilter): Promise<number> {
@@ -414,6 +421,7 @@ export class RedisEngine implements Engine {
   private async sessionEnded(ns: string, id: string): Promise<void> {
     // Reported, not thrown: the leave itself is done, and a retry of it would not come back here.
     await this.locks.releaseSession(ns, id).catch((err) => this.report(err, 'release locks of an ended session'));
+    await this.tasks.releaseSession(ns, id).catch((err) => this.report(err, 'move on the tasks of an ended session'));
   }
 
   /** Liveness key and node registry, appended to the heartbeat pipeline. */
