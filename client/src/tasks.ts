@@ -70,14 +70,36 @@ export interface TasksDeps {
 /** Updates kept for tasks this session created whose handle does not exist yet (the handoff answer may come later). */
 const EARLY_UPDATES = 256;
 
+/**
+ * While tasks are open, how often their state is re-read: the safety net for an update the hub
+ * stored but could not deliver (its node died between the two).
+ */
+export const TASK_POLL_MS = 5000;
+
 export class Tasks {
   readonly #deps: TasksDeps;
   readonly #handles = new Map<string, Handle>();
   readonly #offers = new Map<string, Offer>();
   readonly #early = new Map<string, Task>();
+  #poller: ReturnType<typeof setInterval> | null = null;
 
   constructor(deps: TasksDeps) {
     this.#deps = deps;
+  }
+
+  /** Re-reads open tasks every TASK_POLL_MS while there are any; quiet about failures (it is only a net). */
+  #watchOpen(): void {
+    if (this.#poller) return;
+    this.#poller = setInterval(() => {
+      const ids = new Set([...this.#handles.keys(), ...this.#offers.keys()]);
+      if (ids.size === 0) {
+        clearInterval(this.#poller!);
+        this.#poller = null;
+        return;
+      }
+      for (const taskId of ids) this.get(taskId).then((task) => task && this.#apply(task), () => {});
+    }, TASK_POLL_MS);
+    (this.#poller as { unref?: () => void }).unref?.();
   }
 
   async handoff(spec: TaskSpec, target: HandoffTarget, options: HandoffOptions = {}): Promise<TaskHandle> {
@@ -93,7 +115,10 @@ export class Tasks {
     const early = this.#early.get(task.id);
     this.#early.delete(task.id);
     if (early) handle.apply(early);
-    if (!isTerminal(handle.task.state)) this.#handles.set(task.id, handle);
+    if (!isTerminal(handle.task.state)) {
+      this.#handles.set(task.id, handle);
+      this.#watchOpen();
+    }
     return handle;
   }
 
@@ -116,6 +141,7 @@ export class Tasks {
     if (frame.type === 'task.offer') {
       const offer = new Offer(task, this.#deps.request);
       this.#offers.set(task.id, offer);
+      this.#watchOpen();
       this.#deps.offered(offer);
       return;
     }
@@ -136,6 +162,8 @@ export class Tasks {
   /** No more answers will come: open handles reject their `done`. */
   close(error: HubError): void {
     for (const handle of this.#handles.values()) handle.abandon(error);
+    if (this.#poller) clearInterval(this.#poller);
+    this.#poller = null;
     this.#handles.clear();
     this.#offers.clear();
     this.#early.clear();

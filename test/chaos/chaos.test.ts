@@ -1,17 +1,21 @@
-// Chaos: three hub nodes on one real Redis, 50 SDK agents, 10,000 direct messages and a fenced
-// lock, while the harness keeps destroying client sockets and SIGKILLs and restarts hub nodes.
-// At the end: every message acknowledged to its sender was handled exactly once by its
-// recipient, in per-sender order; no two lock holders ever wrote with the same or an older fence.
+// Chaos: three hub nodes on one real Redis, 50 SDK agents, 10,000 direct messages, 500 task
+// handoffs (half by capability) and a fenced lock, while the harness keeps destroying client
+// sockets and SIGKILLs and restarts hub nodes. At the end: every message acknowledged to its
+// sender was handled exactly once by its recipient, in per-sender order; every handoff is in
+// exactly one terminal state and none was completed twice; no lock holder ever wrote with the
+// same or an older fence than one before it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect } from '@switchboard/client/node';
-import type { Hub as Agent } from '@switchboard/client/node';
+import type { Hub as Agent, Task } from '@switchboard/client/node';
 import { HubProcess } from '../helpers/hub-process.js';
 import { freePort, HAS_REDIS, REQUIRE_REDIS, RedisServer } from '../helpers/redis-server.js';
 import { until } from '../helpers/wait.js';
 
 const AGENTS = 50;
 const MESSAGES = 10_000;
+const HANDOFFS = 500;
+const WORKERS = 10;
 const HEARTBEAT_MS = 300;
 const NODES = 3;
 
@@ -58,7 +62,7 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('chaos', () => {
       agents.push(
         await connect({
           url: `ws://127.0.0.1:${ports[i % NODES]}/v1`,
-          session: { name: `agent-${i}` },
+          session: { name: `agent-${i}`, capabilities: i < WORKERS ? ['worker'] : [] },
           WebSocket: TrackedWebSocket,
           reconnect: { baseMs: 50, maxMs: 500 },
           requestTimeoutMs: 30_000,
@@ -82,6 +86,31 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('chaos', () => {
         let list = handled.get(key);
         if (!list) handled.set(key, (list = []));
         list.push(body.n);
+      });
+    }
+
+    // Workers: accept what is offered and complete it, retrying through drops. A completion
+    // the hub answered ok is counted per task: more than one would be a task done twice.
+    const completedOk = new Map<string, number>();
+    const retry = async <T>(fn: () => Promise<T>): Promise<T | null> => {
+      for (let attempt = 0; attempt < 40; attempt++) {
+        try {
+          return await fn();
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code !== 'unavailable' && code !== 'timeout') return null;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      return null;
+    };
+    for (const agent of agents) {
+      agent.on('task', (offer) => {
+        void (async () => {
+          if (!(await retry(() => offer.accept()))) return;
+          const done = await retry(() => offer.complete({ by: agent.id }));
+          if (done) completedOk.set(done.id, (completedOk.get(done.id) ?? 0) + 1);
+        })();
       });
     }
 
@@ -154,8 +183,37 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('chaos', () => {
         }
       }),
     );
+    // Handoffs: each agent hands off its share, half to a random agent, half by capability,
+    // each with an idempotency key so a drop does not hand it off twice.
+    const handles: Array<Promise<Task | null>> = [];
+    let handoffsRefused = 0;
+    await Promise.all(
+      agents.map(async (agent, i) => {
+        for (let k = 0; k < HANDOFFS / AGENTS; k++) {
+          await new Promise((r) => setTimeout(r, 20));
+          const target = k % 2 === 0 ? { capability: 'worker' } : { to: ids[(i + 1 + k) % AGENTS]! };
+          try {
+            const handle = await agent.handoff({ title: `job ${i}-${k}` }, target, { acceptMs: 3000, idempotencyKey: `job-${i}-${k}` });
+            handles.push(handle.done.catch(() => null));
+          } catch {
+            handoffsRefused++;
+          }
+        }
+      }),
+    );
+    const tasksSettled = Promise.all(handles);
+    await until(async () => {
+      const settled = await Promise.race([tasksSettled, new Promise<null>((r) => setTimeout(() => r(null), 200))]);
+      return settled !== null;
+    }, 90_000, 'every handoff in a terminal state');
     chaos = false;
     await Promise.all([cutter, killer]);
+    const tasks = (await tasksSettled).filter((t): t is Task => t !== null);
+    const tasksByState = new Map<string, number>();
+    for (const t of tasks) tasksByState.set(t.state, (tasksByState.get(t.state) ?? 0) + 1);
+    const completedTwice = [...completedOk.values()].filter((n) => n > 1).length;
+    // The hub's own record agrees: a completed task has exactly one completed entry in its history.
+    const doubleHistory = tasks.filter((t) => t.history.filter((h) => h.state === 'completed').length > 1).length;
 
     const totalAcked = [...acked.values()].reduce((s, l) => s + l.length, 0);
     const handledCount = () => [...handled.values()].reduce((s, l) => s + l.length, 0);
@@ -180,8 +238,16 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('chaos', () => {
     console.log(
       `chaos: ${totalAcked} messages acked (${refused} refused), ${handledCount()} handled, ${handledTwice} handled twice, ` +
         `${outOfOrder} out of order, ${duplicates} duplicate deliveries to handlers; ${socketsCut} sockets cut, ${nodesKilled} nodes killed; ` +
-        `${fencedWrites.length} fenced writes, ${staleRefused} stale-fence writes refused, ${fenceRegressions} fence regressions`,
+        `${fencedWrites.length} fenced writes, ${staleRefused} stale-fence writes refused, ${fenceRegressions} fence regressions; ` +
+        `${tasks.length} handoffs ended (${handoffsRefused} refused) — ${[...tasksByState].map(([k, v]) => `${k} ${v}`).join(', ')}; ` +
+        `${completedTwice} completed twice`,
     );
+    expect(tasks.length + handoffsRefused).toBe(HANDOFFS);
+    expect(tasks.length).toBeGreaterThan(HANDOFFS * 0.9);
+    expect(tasks.every((t) => ['completed', 'failed', 'declined', 'expired', 'canceled'].includes(t.state))).toBe(true);
+    expect(completedTwice).toBe(0);
+    expect(doubleHistory).toBe(0);
+    expect(tasksByState.get('completed') ?? 0).toBeGreaterThan(HANDOFFS * 0.5);
     expect(totalAcked).toBeGreaterThan(MESSAGES * 0.9);
     expect(handledTwice).toBe(0);
     expect(duplicates).toBe(0);

@@ -145,6 +145,8 @@ export class MemoryTasks implements TaskStore {
     this.settle(change, now);
     switch (action.type) {
       case 'accept':
+        // A repeat of an accept that succeeded (its answer was lost): the same answer again.
+        if (task.state === 'accepted' && task.assignee === by) return 'ok';
         if (task.state !== 'offered' || task.offeredTo !== by) return 'conflict';
         this.clearOffer(change.rec);
         task.assignee = by;

@@ -23,6 +23,11 @@ local P = { task = ARGV[1], sess = ARGV[2], sessions = ARGV[3], load = ARGV[4], 
 local HUB = 'hub'
 local FIELDS = { 'id', 'from', 'to', 'cap', 'state', 'assignee', 'offeredTo', 'attempts', 'acceptMs', 'deadline', 'tried', 'createdAt', 'updatedAt', 'title', 'body', 'context', 'result', 'error', 'history' }
 local TERMINAL = { completed = true, failed = true, declined = true, expired = true, canceled = true }
+-- The deadline index (P:taskdue, member "ns" LF "id"), derived from the task prefix "P:{ns}:task:".
+-- It is filed here, in the same script as the offer: a node that dies right after the script
+-- cannot leave an offer without a deadline that some node will sweep.
+local DUE = string.match(P.task, '^(.*):{') .. ':taskdue'
+local NS = string.match(P.task, ':{(.-)}:task:$')
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -83,6 +88,7 @@ local function offer(C, sid, now)
   local T = C.T
   T.offeredTo = sid
   T.deadline = int(now + tonumber(T.acceptMs))
+  redis.call('ZADD', DUE, T.deadline, NS .. '\\n' .. T.id)
   C.offerTo = sid
   C.changed = true
   index(P.assigned, sid, T.id)
@@ -225,7 +231,10 @@ if action == 'cancel' then
 else
   settle(C, now)
   if action == 'accept' then
-    if T.state ~= 'offered' or T.offeredTo ~= by then
+    if T.state == 'accepted' and T.assignee == by then
+      -- A repeat of an accept that succeeded (its answer was lost): the same answer again.
+      status = 1
+    elseif T.state ~= 'offered' or T.offeredTo ~= by then
       status = 2
     else
       clear_offer(T)
