@@ -6,7 +6,7 @@
 // `fake.received` logs every client frame with the index of the socket it came on, and
 // `fake.waitFor(check)` waits (bounded) until `check` returns something truthy.
 import { decodeClientFrame } from '@switchboard/protocol';
-import type { ClientFrame, ClientFrameOf, ClientFrameType, Hello, ServerFrame, Session } from '@switchboard/protocol';
+import type { ClientFrame, ClientFrameOf, ClientFrameType, Hello, ServerFrame, Session, Task } from '@switchboard/protocol';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -131,6 +131,8 @@ class FakeHub {
       case 'sessions.list':
       case 'presence.watch':
         return void ok({ sessions: [makeSession('other', { name: 'other' })] });
+      case 'tasks.watch':
+        return void ok({ tasks: [makeTask('t1', 'offered')] });
       case 'memory.set':
         return void ok({ entry: makeEntry(frame.key, frame.value) });
       case 'memory.get':
@@ -154,6 +156,13 @@ function makeSession(id: string, fields: Hello['session']): Session {
     id, name: fields.name, agentType: fields.agentType ?? null, user: fields.user ?? null, location: fields.location ?? null,
     capabilities: fields.capabilities ?? [], status: fields.status ?? 'active', task: fields.task ?? null, meta: fields.meta ?? {},
     node: 'fake-node', connectedAt: 1, lastSeen: 1,
+  };
+}
+
+function makeTask(id: string, state: Task['state']): Task {
+  return {
+    id, title: 'a task', body: null, context: null, from: 'other', to: 'agent-2', state, attempts: 1,
+    history: [{ state: 'offered', at: 1, by: 'other' }], createdAt: 1, updatedAt: 1,
   };
 }
 
@@ -590,6 +599,34 @@ describe('memory watches', () => {
     offA();
     offB();
     await fake.waitFor(() => fake.frames('presence.unwatch').length === 1, 'presence.unwatch');
+  });
+});
+
+describe('watchTasks', () => {
+  it('hands over the snapshot and every task.changed, re-arms after a reconnect, and unwatches when the last watcher goes', async () => {
+    const { fake, hub } = await setup();
+    const snapshots: string[][] = [];
+    const changes: string[] = [];
+    const offA = await hub.watchTasks((task) => changes.push(`${task.id}:${task.state}`), {
+      onSnapshot: (tasks) => snapshots.push(tasks.map((t) => t.id)),
+    });
+    expect(snapshots).toEqual([['t1']]);
+    const offB = await hub.watchTasks(() => {});
+    expect(fake.frames('tasks.watch')).toHaveLength(1);
+
+    fake.send(fake.sockets[0]!, { type: 'task.changed', task: makeTask('t1', 'accepted') });
+    await vi.waitFor(() => expect(changes).toEqual(['t1:accepted']), { timeout: 2000 });
+
+    fake.dropAll();
+    await reachState(hub, 'reconnecting');
+    await reachState(hub, 'connected');
+    await fake.waitFor(() => fake.frames('tasks.watch', 1).length === 1, 're-armed task watch');
+    await vi.waitFor(() => expect(snapshots).toEqual([['t1'], ['t1']]), { timeout: 2000 });
+
+    offA();
+    expect(fake.frames('tasks.unwatch', 1)).toHaveLength(0);
+    offB();
+    await fake.waitFor(() => fake.frames('tasks.unwatch', 1).length === 1, 'tasks.unwatch');
   });
 });
 

@@ -20,6 +20,8 @@ import { PresenceWatch } from './presence.js';
 import type { WatchPresenceOptions } from './presence.js';
 import { Inbox } from './inbox.js';
 import { Tasks } from './tasks.js';
+import { TaskWatch } from './task-watch.js';
+import type { WatchTasksOptions } from './task-watch.js';
 import type { HandoffOptions, HandoffTarget, OfferedTask, TaskFilter, TaskHandle } from './tasks.js';
 import type { Task, TaskSpec } from '@switchboard/protocol';
 import { ReplyRouter } from './replies.js';
@@ -94,6 +96,7 @@ export class Hub {
   readonly #presence: PresenceWatch;
   readonly #locks: Locks;
   readonly #tasks: Tasks;
+  readonly #taskWatch: TaskWatch;
   readonly #inbox: Inbox;
   /** Async parts of the message handlers running for the message being dispatched. */
   #handling: Promise<unknown>[] | null = null;
@@ -123,6 +126,7 @@ export class Hub {
     this.memory = new Memory(deps);
     this.#presence = new PresenceWatch(deps);
     this.#locks = new Locks({ ...deps, requestTimeoutMs: settings.requestTimeoutMs });
+    this.#taskWatch = new TaskWatch(deps);
     this.#tasks = new Tasks({ ...deps, me: () => this.id, offered: (offer) => this.#events.emit('task', offer) });
     this.#inbox = new Inbox((frame) => this.#conn?.send(frame) ?? false, settings.ack === 'auto');
   }
@@ -263,6 +267,16 @@ export class Hub {
     return this.#tasks.list(filter);
   }
 
+  /**
+   * Calls `callback` with every task of the namespace after each change (any session's tasks).
+   * Resolves after the hub has sent its snapshot (given to `options.onSnapshot`, also after each
+   * reconnect, since changes made while offline are not replayed) with the function that ends
+   * the watch. Order the versions of one task by the length of its history.
+   */
+  watchTasks(callback: Listener<Task>, options?: WatchTasksOptions): Promise<() => void> {
+    return this.#taskWatch.watch(callback, options);
+  }
+
   /** A task of this namespace by id, or null if there is none (ended tasks are kept for a day). */
   task(id: string): Promise<Task | null> {
     return this.#tasks.get(id);
@@ -372,6 +386,7 @@ export class Hub {
     this.#events.emit('welcome', welcome);
     if (reconnected) {
       this.#presence.rearm();
+      this.#taskWatch.rearm();
       this.memory.rearm();
       this.#tasks.refresh();
     }
@@ -415,6 +430,9 @@ export class Hub {
         this.#tasks.dispatch(frame);
         // Acknowledged once dispatched, in both ack modes: nobody else can ack these frames.
         if (frame.seq !== undefined) this.#inbox.done(frame.seq);
+        return;
+      case 'task.changed':
+        this.#taskWatch.dispatch(frame);
         return;
       case 'drain':
         this.#drain(frame.reconnectMs);

@@ -15,8 +15,9 @@ export type { Lock, LockGrant, WriteFence } from '@switchboard/protocol';
 export type { HandoffOptions, HandoffTarget, OfferedTask, TaskFilter, TaskHandle } from './tasks.js';
 export type { Task, TaskHistoryEntry, TaskRole, TaskSpec, TaskState } from '@switchboard/protocol';
 export type { WatchPresenceOptions } from './presence.js';
+export type { WatchTasksOptions } from './task-watch.js';
 export { CloseCode, ErrorCode, FATAL_CLOSE_CODES, RETRYABLE_CODES } from '@switchboard/protocol';
 export type {
   Entry, EntryKind, HelloSession, JsonValue, MemoryChanged, MemoryOp, Message, MessageKind, Presence, PresenceEvent,
-  Session, SessionStatus, Welcome,
+  Session, SessionStatus, TaskChanged, Welcome,
 } from '@switchboard/protocol';

@@ -29,7 +29,7 @@ export const IDEMPOTENT_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType
   'memory.get', 'memory.search', 'memory.watch', 'memory.unwatch',
   // Guarded by the lock's token, so a repeat cannot take effect twice.
   'lock.renew', 'lock.release', 'lock.list',
-  'task.get', 'tasks.list',
+  'task.get', 'tasks.list', 'tasks.watch', 'tasks.unwatch',
 ]);
 
 /** A send or handoff with an idempotencyKey is answered with the first result if repeated: safe to re-send. */

@@ -5,7 +5,7 @@ import {
   SessionStatus, Tag,
 } from './shapes.js';
 import { LockAcquire, LockList, LockRelease, LockRenew, WriteFence } from './locks.js';
-import { Handoff, TaskAccept, TaskCancel, TaskComplete, TaskDecline, TaskFail, TaskGet, TasksList } from './tasks.js';
+import { Handoff, TaskAccept, TaskCancel, TaskComplete, TaskDecline, TaskFail, TaskGet, TasksList, TasksUnwatch, TasksWatch } from './tasks.js';
 
 const Name = z.string().min(1).max(128);
 const Label = z.string().max(256);
@@ -149,7 +149,7 @@ export const ClientFrame = z.discriminatedUnion('type', [
   Hello, Ping, Update, SessionsList, PresenceWatch, PresenceUnwatch, Send, Ack, Broadcast,
   MemorySet, MemoryGet, MemoryDelete, MemorySearch, MemoryWatch, MemoryUnwatch, Bye,
   LockAcquire, LockRenew, LockRelease, LockList,
-  Handoff, TaskAccept, TaskDecline, TaskComplete, TaskFail, TaskCancel, TaskGet, TasksList,
+  Handoff, TaskAccept, TaskDecline, TaskComplete, TaskFail, TaskCancel, TaskGet, TasksList, TasksWatch, TasksUnwatch,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame['type'];

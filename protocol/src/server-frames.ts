@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from './codes.js';
 import { Entry, Json, LeaveReason, MessageKind, Rid, Session } from './shapes.js';
 import type { LockResults } from './locks.js';
-import { TaskOffer, TaskUpdate } from './tasks.js';
+import { TaskChanged, TaskOffer, TaskUpdate } from './tasks.js';
 import type { TaskResults } from './tasks.js';
 
 export const ResumeRefusal = z.enum(['expired', 'gap']);
@@ -90,7 +90,7 @@ export const Drain = z.object({ type: z.literal('drain'), reconnectMs: z.number(
 export type Drain = z.infer<typeof Drain>;
 
 export const ServerFrame = z.discriminatedUnion('type', [
-  Welcome, Pong, Ok, ErrorFrame, Message, Presence, MemoryChanged, Drain, TaskOffer, TaskUpdate,
+  Welcome, Pong, Ok, ErrorFrame, Message, Presence, MemoryChanged, Drain, TaskOffer, TaskUpdate, TaskChanged,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 
@@ -123,5 +123,7 @@ export interface Results {
   'task.cancel': TaskResults['task.cancel'];
   'task.get': TaskResults['task.get'];
   'tasks.list': TaskResults['tasks.list'];
+  'tasks.watch': TaskResults['tasks.watch'];
+  'tasks.unwatch': TaskResults['tasks.unwatch'];
 }
 export type RequestType = keyof Results;

@@ -1,6 +1,6 @@
 // Task handoff with leases: the request frames a session sends about tasks, the two frames the
-// hub delivers through the recipient's inbox (task.offer, task.update), the Task shape, and what
-// each request's `ok` carries.
+// hub delivers through the recipient's inbox (task.offer, task.update), the live task.changed of
+// a task watch, the Task shape, and what each request's `ok` carries.
 import { z } from 'zod';
 import { Capability, Json, Rid, SessionId } from './shapes.js';
 import type { Message } from './server-frames.js';
@@ -80,6 +80,16 @@ export type TaskRole = z.infer<typeof TaskRole>;
 export const TasksList = z.object({ type: z.literal('tasks.list'), rid: Rid, role: TaskRole, state: TaskState.optional() });
 export type TasksList = z.infer<typeof TasksList>;
 
+/** How many ended tasks (the most recently ended) the snapshot of tasks.watch carries at most. */
+export const WATCH_ENDED_TASKS = 200;
+
+/** Every task of the namespace: a snapshot in the `ok`, then a task.changed frame for each change. */
+export const TasksWatch = z.object({ type: z.literal('tasks.watch'), rid: Rid });
+export type TasksWatch = z.infer<typeof TasksWatch>;
+
+export const TasksUnwatch = z.object({ type: z.literal('tasks.unwatch'), rid: Rid });
+export type TasksUnwatch = z.infer<typeof TasksUnwatch>;
+
 export const TaskHistoryEntry = z.object({
   state: TaskState,
   at: z.number(),
@@ -122,6 +132,13 @@ export type TaskOffer = z.infer<typeof TaskOffer>;
 export const TaskUpdate = z.object({ type: z.literal('task.update'), seq: z.number().optional(), task: Task });
 export type TaskUpdate = z.infer<typeof TaskUpdate>;
 
+/**
+ * A task of the namespace changed (only while you watch tasks). Live only: no `seq`, not through
+ * the inbox, not replayed on resume.
+ */
+export const TaskChanged = z.object({ type: z.literal('task.changed'), task: Task });
+export type TaskChanged = z.infer<typeof TaskChanged>;
+
 /** Every frame that goes through a session's inbox (numbered with `seq`, acknowledged with `ack`). */
 export type InboxFrame = Message | TaskOffer | TaskUpdate;
 
@@ -136,4 +153,7 @@ export interface TaskResults {
   'task.cancel': { task: Task };
   'task.get': { task: Task };
   'tasks.list': { tasks: Task[] };
+  /** Open tasks, then at most WATCH_ENDED_TASKS ended ones; all sorted by updatedAt, newest first. */
+  'tasks.watch': { tasks: Task[] };
+  'tasks.unwatch': Record<string, never>;
 }

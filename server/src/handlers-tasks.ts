@@ -1,6 +1,7 @@
 // Handlers for handoff and the task.* requests (spread into `handlers`). The engine's TaskStore
 // does the work and delivers task.offer / task.update through the inboxes; a handler only turns
-// its outcome into `ok {task}` or an error.
+// its outcome into `ok {task}` or an error. tasks.watch registers the socket with the hub, which
+// fans every task.changed of the namespace out to it.
 import { DEFAULT_ACCEPT_MS } from '@switchboard/protocol';
 import type { ClientFrameOf, Task } from '@switchboard/protocol';
 import type { Connection } from './connection.js';
@@ -8,7 +9,7 @@ import type { TaskAction, TaskResult } from './engine/tasks.js';
 import { fail } from './failure.js';
 import type { Failure } from './failure.js';
 
-type TaskFrameType = 'handoff' | 'task.accept' | 'task.decline' | 'task.complete' | 'task.fail' | 'task.cancel' | 'task.get' | 'tasks.list';
+type TaskFrameType = 'handoff' | 'task.accept' | 'task.decline' | 'task.complete' | 'task.fail' | 'task.cancel' | 'task.get' | 'tasks.list' | 'tasks.watch' | 'tasks.unwatch';
 type TaskHandlers = {
   [T in TaskFrameType]: (conn: Connection, frame: ClientFrameOf<T>) => Promise<Record<string, unknown> | Failure>;
 };
@@ -54,6 +55,23 @@ export const taskHandlers: TaskHandlers = {
 
   async 'tasks.list'(conn, frame) {
     return { tasks: await conn.hub.engine.tasks.list(conn.ns, conn.id, frame.role, frame.state) };
+  },
+
+  // Watching starts before the snapshot is read, so no change falls between the two (one may
+  // repeat what the snapshot shows; clients keep the longer history).
+  async 'tasks.watch'(conn) {
+    conn.hub.watchTasks(conn, true);
+    try {
+      return { tasks: await conn.hub.engine.tasks.watchList(conn.ns) };
+    } catch (err) {
+      conn.hub.watchTasks(conn, false);
+      throw err;
+    }
+  },
+
+  async 'tasks.unwatch'(conn) {
+    conn.hub.watchTasks(conn, false);
+    return {};
   },
 };
 

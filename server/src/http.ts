@@ -1,6 +1,8 @@
-// The hub's plain HTTP endpoints, on the same port as the WebSocket: health, readiness, sessions.
+// The hub's plain HTTP endpoints, on the same port as the WebSocket: health, readiness, sessions,
+// and the dashboard page (static.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hub } from './hub.js';
+import { serveDashboard } from './static.js';
 
 export async function handleHttp(hub: Hub, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
@@ -19,6 +21,7 @@ export async function handleHttp(hub: Hub, req: IncomingMessage, res: ServerResp
         return json(res, 200, { sessions: await hub.engine.sessions(auth.ns) });
       }
       default:
+        if (await serveDashboard(req, res, url.pathname)) return;
         return json(res, 404, { code: 'not_found', message: `no route ${url.pathname}` });
     }
   } catch (err) {

@@ -77,6 +77,7 @@ export class Hub {
   private readonly local = new Map<string, Map<string, Connection>>();
   private readonly presenceWatchers = new Map<string, Set<Connection>>();
   private readonly memoryWatchers = new Map<string, Set<Connection>>();
+  private readonly taskWatchers = new Map<string, Set<Connection>>();
   private readonly pending = new Set<Promise<unknown>>();
   private heartbeat: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
@@ -160,12 +161,17 @@ export class Hub {
     if (sessions?.get(conn.id) === conn) sessions.delete(conn.id);
     if (sessions?.size === 0) this.local.delete(conn.ns);
     this.watchPresence(conn, false);
+    this.watchTasks(conn, false);
     conn.memoryPrefixes.clear();
     this.watchMemory(conn);
   }
 
   watchPresence(conn: Connection, on: boolean): void {
     toggle(this.presenceWatchers, conn.ns, conn, on);
+  }
+
+  watchTasks(conn: Connection, on: boolean): void {
+    toggle(this.taskWatchers, conn.ns, conn, on);
   }
 
   /** Re-indexes a connection after its memory prefixes changed. */
@@ -208,6 +214,7 @@ export class Hub {
         if (conn && frame.event === 'update') conn.session = frame.session;
         this.fanOut(this.presenceWatchers.get(ns), frame);
       },
+      task: (ns, task) => this.fanOut(this.taskWatchers.get(ns), { type: 'task.changed', task }),
       memory: (ns, frame) => {
         const watchers = this.memoryWatchers.get(ns);
         if (!watchers) return;

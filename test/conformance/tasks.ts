@@ -379,6 +379,68 @@ export function taskCases({ cluster, join, open, tokenFor }: TaskCaseHelpers): v
       expect(states(done)).toEqual(['offered', 'accepted', 'completed']);
     });
 
+    it('tasks.watch: a snapshot of every task of the namespace, then task.changed for each change made on other nodes; unwatch stops them', async () => {
+      const c = await cluster();
+      const a = await join(c, 0, { id: 'a', name: 'a' });
+      const b = await join(c, 1, { id: 'b', name: 'b' });
+      // Before the watch: one open task, one ended.
+      const open = await handoff(a, { to: 'b', task: { title: 'open' }, acceptMs: 10_000 });
+      const ended = await handoff(a, { to: 'b', task: { title: 'ended' }, acceptMs: 10_000 });
+      const declined = await ok(b, 'task.decline', ended);
+      expect(declined.state).toBe('declined');
+
+      // The watcher is on another node and no party to any of these tasks.
+      const w = await join(c, 2, { id: 'w', name: 'w' });
+      const { tasks } = await w.ok<{ tasks: Task[] }>({ type: 'tasks.watch' });
+      expect(tasks).toEqual([declined, open]);
+
+      const changed = async (task: Pick<Task, 'id'>, state: Task['state']) => {
+        const frame = await w.nextOf('task.changed', (f) => f.task.id === task.id && f.task.state === state);
+        expect('seq' in frame).toBe(false);
+        return frame.task;
+      };
+      const task = await handoff(a, { to: 'b', task: { title: 'watched', body: { n: 1 } }, acceptMs: 10_000 });
+      expect(await changed(task, 'offered')).toEqual(task);
+      await offerOf(b, task);
+      const accepted = await ok(b, 'task.accept', task);
+      expect(await changed(task, 'accepted')).toEqual(accepted);
+      const completed = await ok(b, 'task.complete', task, { result: { ok: true } });
+      expect(await changed(task, 'completed')).toEqual(completed);
+      // task.changed does not go through the inbox, and the watcher gets no task.update or task.offer.
+      await w.none((f) => f.type === 'task.update' || f.type === 'task.offer');
+
+      // A second watch answers a fresh snapshot, newest first.
+      const again = (await w.ok<{ tasks: Task[] }>({ type: 'tasks.watch' })).tasks;
+      expect(again).toEqual([completed, declined, open]);
+
+      await w.ok({ type: 'tasks.unwatch' });
+      await offerOf(b, open);
+      const acceptedOpen = await ok(b, 'task.accept', open);
+      expect(await updateOf(a, open, (t) => t.state === 'accepted')).toEqual(acceptedOpen);
+      await w.none((f) => f.type === 'task.changed' && f.task.id === open.id && f.task.state === 'accepted', 300);
+      // Unwatching twice is harmless.
+      await w.ok({ type: 'tasks.unwatch' });
+    });
+
+    it('tasks.watch lists every open task and only the 200 most recently ended ones', async () => {
+      const c = await cluster();
+      const a = await join(c, 0, { id: 'a', name: 'a' });
+      await join(c, 1, { id: 'b', name: 'b' });
+      const open = await handoff(a, { to: 'b', task: { title: 'open' }, acceptMs: 60_000 });
+      // Nobody has the capability: each of these expires at once.
+      const expired: Task[] = [];
+      for (let i = 0; i < 205; i++) expired.push(await handoff(a, { capability: 'nobody', task: { title: `t${i}` } }));
+      expect(expired.every((t) => t.state === 'expired')).toBe(true);
+      const w = await join(c, 2, { id: 'w', name: 'w' });
+      const { tasks } = await w.ok<{ tasks: Task[] }>({ type: 'tasks.watch' });
+      expect(tasks).toHaveLength(201);
+      expect(tasks.find((t) => t.id === open.id)).toEqual(open);
+      const newest = expired.slice(5).map((t) => t.id).sort();
+      expect(tasks.filter((t) => t.state === 'expired').map((t) => t.id).sort()).toEqual(newest);
+      const times = tasks.map((t) => t.updatedAt);
+      expect(times).toEqual([...times].sort((x, y) => y - x));
+    });
+
     it('queues an offer for an away session and replays it on resume; away sessions are no candidates', async () => {
       const c = await cluster(WINDOW);
       const a = await join(c, 0, { id: 'a', name: 'a' });

@@ -56,7 +56,7 @@ describe('HTTP endpoints', () => {
 
   it('an unknown path → 404 JSON not_found', async () => {
     const hub = await startHub();
-    for (const path of ['/', '/nope', '/v1/session', '/healthz/extra']) {
+    for (const path of ['/nope', '/v1/session', '/healthz/extra', '/assets/nope.js']) {
       const res = await getJson(`${hub.httpUrl}${path}`);
       expect(res.status, path).toBe(404);
       expect(res.body.code, path).toBe('not_found');

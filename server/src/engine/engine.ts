@@ -2,7 +2,7 @@
 // (presence, routing, memory). MemoryEngine runs it in process; RedisEngine shares it
 // between nodes. Both pass the same conformance suite (test/conformance).
 import type {
-  Entry, EntryKind, InboxFrame, JsonValue, LeaveReason, MemoryChanged, Message, Presence, Session, SessionStatus,
+  Entry, EntryKind, InboxFrame, JsonValue, LeaveReason, MemoryChanged, Message, Presence, Session, SessionStatus, Task,
 } from '@switchboard/protocol';
 import type { LockStore } from './locks.js';
 import type { TaskStore } from './tasks.js';
@@ -17,6 +17,8 @@ export interface EngineEvents {
   presence(ns: string, frame: Presence): void;
   /** A memory change in `ns`, for this node's memory watchers. */
   memory(ns: string, frame: MemoryChanged): void;
+  /** A task of `ns` changed (the task after the change), for this node's task watchers. Live only. */
+  task(ns: string, task: Task): void;
   /**
    * A session this node holds was resumed on another socket (here or on another node): close
    * the old socket without ending the session.

@@ -38,6 +38,7 @@ export class MemoryEngine implements Engine {
     sessions: (ns) => this.namespaces.get(ns)?.sessions.values() ?? [],
     exists: (ns, id) => this.namespaces.get(ns)?.held.has(id) ?? false,
     send: (ns, to, frame) => this.send(ns, to, frame),
+    changed: (ns, task) => this.events?.task(ns, task),
   });
   private events: EngineEvents | null = null;
   private settings: EngineSettings = { heartbeatMs: 5000, resumeWindowMs: 0, inboxLimit: 10_000, idempotencyMs: 600_000 };

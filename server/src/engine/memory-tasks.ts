@@ -5,7 +5,7 @@
 // the two to the same behaviour.
 import type { Session, Task, TaskOffer, TaskRole, TaskState, TaskUpdate } from '@switchboard/protocol';
 import { isTerminal } from '@switchboard/protocol';
-import { HUB_ACTOR, TASK_RETENTION_MS, byCreation, candidateOrder, updateRecipients } from './tasks.js';
+import { HUB_ACTOR, TASK_RETENTION_MS, byCreation, candidateOrder, updateRecipients, watchSnapshot } from './tasks.js';
 import type { HandoffRequest, HandoffResult, TaskAction, TaskResult, TaskStore } from './tasks.js';
 
 /** What MemoryTasks needs from its engine. */
@@ -16,6 +16,8 @@ export interface TaskHost {
   exists(ns: string, id: string): boolean;
   /** Delivers a frame through the recipient's inbox (engine.send). */
   send(ns: string, to: string, frame: TaskOffer | TaskUpdate): Promise<unknown>;
+  /** Announces a change of a task to the task watchers (EngineEvents.task). */
+  changed(ns: string, task: Task): void;
 }
 
 interface Rec {
@@ -114,6 +116,10 @@ export class MemoryTasks implements TaskStore {
       if (mine && (state === undefined || task.state === state)) tasks.push(snapshot(task));
     }
     return tasks.sort(byCreation);
+  }
+
+  async watchList(ns: string): Promise<Task[]> {
+    return watchSnapshot([...(this.spaces.get(ns)?.tasks.values() ?? [])].map((rec) => rec.task)).map(snapshot);
   }
 
   async releaseSession(ns: string, sessionId: string): Promise<void> {
@@ -273,11 +279,15 @@ export class MemoryTasks implements TaskStore {
     rec.timer.unref();
   }
 
-  /** task.update to the creator, the assignee and whoever lost the offer; task.offer to the new offeree. */
+  /**
+   * The change to the task watchers; task.update to the creator, the assignee and whoever lost
+   * the offer; task.offer to the new offeree.
+   */
   private async deliver(ns: string, changes: Change[]): Promise<void> {
     for (const change of changes) {
       if (!change.changed) continue;
       const frozen = snapshot(change.rec.task);
+      this.host.changed(ns, frozen);
       for (const to of updateRecipients(frozen, change.updates, change.offerTo)) await this.host.send(ns, to, { type: 'task.update', task: frozen });
       if (change.offerTo !== undefined) await this.host.send(ns, change.offerTo, { type: 'task.offer', task: frozen });
     }

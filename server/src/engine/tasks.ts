@@ -11,7 +11,10 @@
 //   assignee ends (releaseSession) goes back to offered with attempts + 1;
 // - every change is delivered as task.update to the creator, the assignee and the session that
 //   just lost the offer, and as task.offer to the session the offer now stands with, through
-//   their inboxes; ended tasks are kept for TASK_RETENTION_MS.
+//   their inboxes; ended tasks are kept for TASK_RETENTION_MS;
+// - every change is also announced to every node (EngineEvents.task), for task watchers;
+//   watchList is the namespace-wide snapshot a watch starts with.
+import { WATCH_ENDED_TASKS, isTerminal } from '@switchboard/protocol';
 import type { JsonValue, Session, Task, TaskRole, TaskState } from '@switchboard/protocol';
 
 /** How long a task is kept after it reached a terminal state. */
@@ -60,6 +63,11 @@ export interface TaskStore {
   get(ns: string, taskId: string): Promise<Task | null>;
   /** `created`: tasks `session` handed off. `assigned`: tasks it has accepted or that are offered to it now. */
   list(ns: string, session: string, role: TaskRole, state?: TaskState): Promise<Task[]>;
+  /**
+   * The snapshot of tasks.watch: every task of the namespace that has not ended, plus the
+   * WATCH_ENDED_TASKS most recently ended ones (within retention); sorted by watchOrder.
+   */
+  watchList(ns: string): Promise<Task[]>;
   /** The session really ended: its lease and any offer standing with it move on. Called once per session. */
   releaseSession(ns: string, sessionId: string): Promise<void>;
 }
@@ -90,4 +98,17 @@ export function updateRecipients(task: Task, extra: Iterable<string>, offerTo: s
 /** Sorts tasks the way tasks.list answers: oldest first. */
 export function byCreation(a: Task, b: Task): number {
   return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Sorts tasks the way tasks.watch answers: by updatedAt, newest first (then the larger id). */
+export function byUpdateDesc(a: Task, b: Task): number {
+  return b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+/** The open tasks and the WATCH_ENDED_TASKS newest ended ones of `tasks`, newest first. */
+export function watchSnapshot(tasks: Iterable<Task>): Task[] {
+  const open: Task[] = [];
+  const ended: Task[] = [];
+  for (const task of tasks) (isTerminal(task.state) ? ended : open).push(task);
+  return [...open, ...ended.sort(byUpdateDesc).slice(0, WATCH_ENDED_TASKS)].sort(byUpdateDesc);
 }

@@ -19,6 +19,7 @@ import { RedisMemory } from './redis-memory.js';
 import { RedisLocks } from './locks.js';
 import type { LockGrantEnvelope } from './locks.js';
 import { RedisTasks } from './tasks.js';
+import type { TaskEnvelope } from './tasks.js';
 import type { MemoryScripts } from './redis-memory.js';
 import { SCRIPTS } from './scripts.js';
 import { SESSION_SCRIPTS } from './session-scripts.js';
@@ -53,7 +54,8 @@ type NsEnvelope =
   | { k: 'p'; e: Presence['event']; r?: LeaveReason; ls: number; s: Omit<Session, 'lastSeen'> & { lastSeen?: number } }
   | { k: 'm'; f: MemoryChanged }
   | { k: 'b'; x: string; c?: string; f: Message }
-  | LockGrantEnvelope;
+  | LockGrantEnvelope
+  | TaskEnvelope;
 
 /** What travels on a node channel: a direct message, or a kick (the session resumed elsewhere). */
 type NodeEnvelope = { k: 'd'; ns: string; to: string; f: InboxFrame } | { k: 'x'; ns: string; id: string };
@@ -570,6 +572,8 @@ export class RedisEngine implements Engine {
           return events.broadcast(ns, envelope.f, envelope.c ? { exclude: envelope.x, capability: envelope.c } : { exclude: envelope.x });
         case 'l':
           return this.locks.granted(ns, envelope);
+        case 't':
+          return events.task(ns, envelope.f);
       }
     } catch (err) {
       this.report(err, `pub/sub message on ${channel}`);

@@ -16,7 +16,13 @@
 //
 // A script returns {status, task fields (flat), change…}; a change is {update recipients
 // (comma-separated), the session now offered it ('' for none), its deadline, task fields} and
-// the node delivers it (task.update / task.offer through the inboxes) after the script.
+// the node delivers it (task.update / task.offer through the inboxes, task.changed on the
+// namespace channel) after the script.
+//
+// The namespace-wide view (tasks.watch) reads two zsets that every saved change keeps, scored by
+// updatedAt: P:{ns}:tasks (the tasks that have not ended) and P:{ns}:tasksended (the newest
+// WATCH_ENDED_TASKS ended ones, pruned of tasks past retention), so no script needs KEYS or SCAN.
+import { WATCH_ENDED_TASKS } from '@switchboard/protocol';
 
 const prelude = `
 local P = { task = ARGV[1], sess = ARGV[2], sessions = ARGV[3], load = ARGV[4], created = ARGV[5], assigned = ARGV[6], retention = ARGV[7], indexTtl = ARGV[8] }
@@ -28,6 +34,10 @@ local TERMINAL = { completed = true, failed = true, declined = true, expired = t
 -- cannot leave an offer without a deadline that some node will sweep.
 local DUE = string.match(P.task, '^(.*):{') .. ':taskdue'
 local NS = string.match(P.task, ':{(.-)}:task:$')
+-- The watch indexes "P:{ns}:tasks" and "P:{ns}:tasksended", from "P:{ns}:task:" without "task:".
+local BASE = string.sub(P.task, 1, -6)
+local OPEN, ENDED = BASE .. 'tasks', BASE .. 'tasksended'
+local WATCH_ENDED = ${WATCH_ENDED_TASKS}
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -167,7 +177,16 @@ local function emit(C)
   local T = C.T
   local key = P.task .. T.id
   redis.call('HSET', key, unpack(flat(T)))
-  if TERMINAL[T.state] then redis.call('PEXPIRE', key, P.retention) end
+  if TERMINAL[T.state] then
+    redis.call('PEXPIRE', key, P.retention)
+    redis.call('ZREM', OPEN, T.id)
+    redis.call('ZADD', ENDED, T.updatedAt, T.id)
+    redis.call('ZREMRANGEBYRANK', ENDED, 0, -(WATCH_ENDED + 1))
+    redis.call('ZREMRANGEBYSCORE', ENDED, '-inf', '(' .. int(tonumber(T.updatedAt) - tonumber(P.retention)))
+    redis.call('PEXPIRE', ENDED, P.retention)
+  else
+    redis.call('ZADD', OPEN, T.updatedAt, T.id)
+  end
   for _, idx in ipairs({ P.created .. T.from, P.assigned .. T.assignee, P.assigned .. T.offeredTo }) do
     redis.call('PEXPIRE', idx, P.indexTtl)
   end
@@ -306,6 +325,35 @@ return out
 `;
 
 /**
+ * KEYS: the open and the ended watch index. The snapshot of tasks.watch: every open task, then
+ * the WATCH_ENDED newest ended ones (unordered between the two; the node sorts). Prunes ids whose
+ * task is gone and ended tasks past retention. {task fields…}
+ */
+const watch = `${prelude}
+local now = now_ms()
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local T = load(P.task .. id)
+  if not T then
+    redis.call('ZREM', KEYS[1], id)
+  elseif TERMINAL[T.state] then
+    -- Cannot happen (emit moves it), but keep the index right if it ever does.
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('ZADD', KEYS[2], T.updatedAt, id)
+  else
+    out[#out + 1] = flat(T)
+  end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. int(now - tonumber(P.retention)))
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(WATCH_ENDED + 1))
+for _, id in ipairs(redis.call('ZREVRANGE', KEYS[2], 0, -1)) do
+  local T = load(P.task .. id)
+  if not T then redis.call('ZREM', KEYS[2], id) else out[#out + 1] = flat(T) end
+end
+return out
+`;
+
+/**
  * KEYS: the global deadline zset. ARGV: member, the score the sweeper read, the task's deadline
  * now (-1: none). Sets the new deadline, or removes the member only if nobody re-armed it meanwhile.
  */
@@ -324,6 +372,7 @@ export const TASK_SCRIPTS = {
   sbTaskAct: { numberOfKeys: 1, lua: act },
   sbTaskRelease: { numberOfKeys: 1, lua: release },
   sbTaskList: { numberOfKeys: 1, lua: list },
+  sbTaskWatch: { numberOfKeys: 2, lua: watch },
   sbTaskDueDone: { numberOfKeys: 1, lua: dueDone },
 } as const;
 
@@ -335,5 +384,6 @@ export type TaskScripts = {
   sbTaskAct(...args: Args): Promise<[number, string[]?, RawChange?]>;
   sbTaskRelease(...args: Args): Promise<[number, ...RawChange[]]>;
   sbTaskList(...args: Args): Promise<string[][]>;
+  sbTaskWatch(...args: Args): Promise<string[][]>;
   sbTaskDueDone(...args: Args): Promise<number>;
 };

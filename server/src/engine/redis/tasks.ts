@@ -4,9 +4,13 @@
 // global zset P:taskdue (member "ns\ntaskId", like P:away). Every node sweeps that zset: the
 // settle script moves an offer on only once its deadline has passed on the Redis clock, so
 // exactly one node moves it, and every other script settles a passed deadline first anyway.
+// The node that ran a script that changed a task also publishes the task ({k:'t'}) on the
+// namespace channel, for the task watchers of every node. That is a live view only: if the node
+// dies in between, or a watcher's socket drops, the change is not repeated; a watcher that comes
+// back reads the snapshot (tasks.watch) again.
 import type { Redis } from 'ioredis';
 import type { JsonValue, Task, TaskOffer, TaskRole, TaskState, TaskUpdate } from '@switchboard/protocol';
-import { TASK_RETENTION_MS, byCreation, updateRecipients } from '../tasks.js';
+import { TASK_RETENTION_MS, byCreation, updateRecipients, watchSnapshot } from '../tasks.js';
 import type { HandoffRequest, HandoffResult, TaskAction, TaskResult, TaskStore } from '../tasks.js';
 import type { Keys } from './keys.js';
 import { TASK_SCRIPTS } from './task-scripts.js';
@@ -14,6 +18,9 @@ import type { RawChange, TaskScripts } from './task-scripts.js';
 
 /** How long a session's task index outlives the last change of a task in it. */
 const INDEX_TTL_MS = 7 * 24 * 3600 * 1000;
+
+/** What a task change looks like on the namespace channel (P:{ns}:ev). */
+export type TaskEnvelope = { k: 't'; f: Task };
 
 export interface RedisTasksOptions {
   redis: Redis;
@@ -45,6 +52,14 @@ export class TaskKeys {
   }
   idempotency(ns: string, from: string, key: string): string {
     return `${this.base(ns)}taskidem:${from}:${key}`;
+  }
+  /** The tasks of a namespace that have not ended, scored by updatedAt (for tasks.watch). */
+  open(ns: string): string {
+    return `${this.base(ns)}tasks`;
+  }
+  /** The newest ended tasks of a namespace (at most WATCH_ENDED_TASKS), scored by updatedAt. */
+  ended(ns: string): string {
+    return `${this.base(ns)}tasksended`;
   }
   /** Offers' deadlines of every namespace, scored by when they end. */
   due(): string {
@@ -119,6 +134,12 @@ export class RedisTasks implements TaskStore {
     return rows.map(taskOf).sort(byCreation);
   }
 
+  async watchList(ns: string): Promise<Task[]> {
+    const rows = await this.options.call(() => this.redis.sbTaskWatch(this.keys.open(ns), this.keys.ended(ns), ...this.keys.prefixes(ns)));
+    // The script already kept at most WATCH_ENDED_TASKS ended tasks; this only sorts.
+    return watchSnapshot(rows.map(taskOf));
+  }
+
   async releaseSession(ns: string, sessionId: string): Promise<void> {
     const [, ...changes] = await this.options.call(() => this.redis.sbTaskRelease(this.keys.assigned(ns, sessionId), ...this.keys.prefixes(ns), sessionId));
     for (const change of changes) await this.deliver(ns, change);
@@ -136,13 +157,15 @@ export class RedisTasks implements TaskStore {
   }
 
   /**
-   * task.update to the creator, the assignee and whoever lost the offer; task.offer to the new
-   * offeree; the new deadline into P:taskdue. The change itself is already stored: a failure
-   * here is reported, not thrown.
+   * The change to the task watchers of every node (P:{ns}:ev); task.update to the creator, the
+   * assignee and whoever lost the offer; task.offer to the new offeree; the new deadline into
+   * P:taskdue. The change itself is already stored: a failure here is reported, not thrown.
    */
   private async deliver(ns: string, [updates, offerTo, deadline, fields]: RawChange): Promise<void> {
     const task = taskOf(fields);
     try {
+      const envelope: TaskEnvelope = { k: 't', f: task };
+      await this.redis.publish(this.options.keys.nsChannel(ns), JSON.stringify(envelope));
       if (deadline) await this.redis.zadd(this.keys.due(), deadline, `${ns}\n${task.id}`);
       for (const to of updateRecipients(task, updates ? updates.split(',') : [], offerTo)) {
         await this.options.send(ns, to, { type: 'task.update', task });
