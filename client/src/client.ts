@@ -16,15 +16,16 @@ import { Memory } from './memory.js';
 import { Locks } from './locks.js';
 import type { HeldLock, LockOptions } from './locks.js';
 import type { Lock } from '@switchboard/protocol';
-import { PresenceWatch } from './presence.js';
+import { presenceWatch } from './presence.js';
 import type { WatchPresenceOptions } from './presence.js';
 import { Inbox } from './inbox.js';
 import { Tasks } from './tasks.js';
-import { TaskWatch } from './task-watch.js';
+import { taskWatch } from './task-watch.js';
 import type { WatchTasksOptions } from './task-watch.js';
 import type { HandoffOptions, HandoffTarget, OfferedTask, TaskFilter, TaskHandle } from './tasks.js';
 import type { Task, TaskSpec } from '@switchboard/protocol';
 import { ReplyRouter } from './replies.js';
+import type { SharedWatch } from './shared-watch.js';
 import { resolveOptions } from './options.js';
 import type { ConnectOptions, Settings } from './options.js';
 import { RequestManager } from './requests.js';
@@ -93,10 +94,10 @@ export class Hub {
   readonly #events = new Emitter<HubEvents>();
   readonly #requests: RequestManager;
   readonly #replies: ReplyRouter;
-  readonly #presence: PresenceWatch;
+  readonly #presence: SharedWatch<Presence, Session>;
   readonly #locks: Locks;
   readonly #tasks: Tasks;
-  readonly #taskWatch: TaskWatch;
+  readonly #taskWatch: SharedWatch<Task, Task>;
   readonly #inbox: Inbox;
   /** Async parts of the message handlers running for the message being dispatched. */
   #handling: Promise<unknown>[] | null = null;
@@ -124,9 +125,9 @@ export class Hub {
       report: (error: HubError) => this.#events.emit('error', error),
     };
     this.memory = new Memory(deps);
-    this.#presence = new PresenceWatch(deps);
+    this.#presence = presenceWatch(deps);
     this.#locks = new Locks({ ...deps, requestTimeoutMs: settings.requestTimeoutMs });
-    this.#taskWatch = new TaskWatch(deps);
+    this.#taskWatch = taskWatch(deps);
     this.#tasks = new Tasks({ ...deps, me: () => this.id, offered: (offer) => this.#events.emit('task', offer) });
     this.#inbox = new Inbox((frame) => this.#conn?.send(frame) ?? false, settings.ack === 'auto');
   }
@@ -432,7 +433,7 @@ export class Hub {
         if (frame.seq !== undefined) this.#inbox.done(frame.seq);
         return;
       case 'task.changed':
-        this.#taskWatch.dispatch(frame);
+        this.#taskWatch.dispatch(frame.task);
         return;
       case 'drain':
         this.#drain(frame.reconnectMs);
