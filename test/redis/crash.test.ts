@@ -1,34 +1,18 @@
 // A hub node dies (SIGKILL): its sessions leave with reason node_down within 3 heartbeats, every
 // surviving node agrees on who is online, and Redis holds no ghost.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Session } from '@switchboard/protocol';
-import { HubProcess } from '../helpers/hub-process.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { HAS_REDIS, REQUIRE_REDIS, RedisServer } from '../helpers/redis-server.js';
+import type { RawClient } from '../helpers/raw-client.js';
+import { HAS_REDIS, REQUIRE_REDIS } from '../helpers/redis-server.js';
+import { useRedisNodes } from '../helpers/redis-nodes.js';
 import { until } from '../helpers/wait.js';
 
 const HEARTBEAT_MS = 300;
 
 describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('node crash on the Redis engine', () => {
-  let redis: RedisServer;
-  let nodes: HubProcess[] = [];
-  const clients: RawClient[] = [];
+  const hub = useRedisNodes(3, { 'heartbeat-ms': HEARTBEAT_MS, 'resume-window-ms': 0 }, 'crash');
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    nodes = await Promise.all([0, 1, 2].map((i) => HubProcess.start({ redis: redis.url, 'heartbeat-ms': HEARTBEAT_MS, 'resume-window-ms': 0, 'node-id': `crash${i}` })));
-  });
-  afterAll(async () => {
-    clients.forEach((c) => c.close());
-    await Promise.all(nodes.map((n) => n.kill('SIGTERM')));
-    await redis.stop();
-  });
-
-  async function join(node: number, id: string) {
-    const { client } = await RawClient.join(nodes[node]!.url, { id, name: id });
-    clients.push(client);
-    return client;
-  }
+  const join = (node: number, id: string) => hub.join(node, { id });
 
   it('removes a killed node’s sessions within 3 heartbeats, with no ghost anywhere', async () => {
     const w0 = await join(0, 'w0');
@@ -43,7 +27,7 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('node crash on the Redis engine', 
     expect(await ids(w0)).toEqual(['a', 'b', 'c', 'd', 'w0', 'w1']);
 
     const crashedAt = Date.now();
-    await nodes[2]!.kill('SIGKILL');
+    await hub.node(2).kill('SIGKILL');
     const leaves = await Promise.all(
       [w0, w1].flatMap((w) => ['c', 'd'].map((id) => w.nextOf('presence', (f) => f.event === 'leave' && f.session.id === id, 5000))),
     );
@@ -54,9 +38,9 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('node crash on the Redis engine', 
 
     expect(await ids(w0)).toEqual(['a', 'b', 'w0', 'w1']);
     expect(await ids(w1)).toEqual(['a', 'b', 'w0', 'w1']);
-    const http = (await (await fetch(`${nodes[1]!.httpUrl}/v1/sessions`)).json()) as { sessions: Session[] };
+    const http = (await (await fetch(`${hub.node(1).httpUrl}/v1/sessions`)).json()) as { sessions: Session[] };
     expect(http.sessions.map((s) => s.id).sort()).toEqual(['a', 'b', 'w0', 'w1']);
-    const direct = redis.client();
+    const direct = hub.redis.client();
     try {
       expect((await direct.keys('sb:{default}:s:*')).sort()).toEqual(['sb:{default}:s:a', 'sb:{default}:s:b', 'sb:{default}:s:w0', 'sb:{default}:s:w1']);
       expect((await direct.smembers('sb:{default}:sessions')).sort()).toEqual(['a', 'b', 'w0', 'w1']);
@@ -77,14 +61,14 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('node crash on the Redis engine', 
     await w.ok({ type: 'presence.watch' });
     const z = await join(1, 'zombie');
     await w.nextOf('presence', (f) => f.session.id === 'zombie' && f.event === 'join');
-    const direct = redis.client();
+    const direct = hub.redis.client();
     try {
       const oldEpoch = await direct.hget('sb:{default}:s:zombie', 'epoch');
-      process.kill(nodes[1]!.pid, 'SIGSTOP');
+      process.kill(hub.node(1).pid, 'SIGSTOP');
       const left = await w.nextOf('presence', (f) => f.session.id === 'zombie' && f.event === 'leave', 5000);
       expect(left.reason).toBe('node_down');
       expect(await direct.exists('sb:{default}:s:zombie')).toBe(0);
-      process.kill(nodes[1]!.pid, 'SIGCONT');
+      process.kill(hub.node(1).pid, 'SIGCONT');
       // The zombie's node wakes up. Either it still trusts the socket and registers the session
       // again (new epoch), or it closes it; what may never happen is a ghost: a session in Redis
       // whose socket is gone, or an old epoch written back.

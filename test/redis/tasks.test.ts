@@ -2,34 +2,17 @@
 // (SIGKILL, no resume window) and a surviving node re-offers the task to a capable session on
 // another node within a few heartbeats; once the task ends, Redis keeps it with a TTL and no
 // deadline or load is left behind.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Task } from '@switchboard/protocol';
-import { HubProcess } from '../helpers/hub-process.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { HAS_REDIS, REQUIRE_REDIS, RedisServer } from '../helpers/redis-server.js';
+import { HAS_REDIS, REQUIRE_REDIS } from '../helpers/redis-server.js';
+import { useRedisNodes } from '../helpers/redis-nodes.js';
 
 const HEARTBEAT_MS = 300;
 
 describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('tasks on the Redis engine', () => {
-  let redis: RedisServer;
-  let nodes: HubProcess[] = [];
-  const clients: RawClient[] = [];
+  const hub = useRedisNodes(3, { 'heartbeat-ms': HEARTBEAT_MS, 'resume-window-ms': 0 }, 'tasks');
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    nodes = await Promise.all([0, 1, 2].map((i) => HubProcess.start({ redis: redis.url, 'heartbeat-ms': HEARTBEAT_MS, 'resume-window-ms': 0, 'node-id': `tasks${i}` })));
-  });
-  afterAll(async () => {
-    clients.forEach((c) => c.close());
-    await Promise.all(nodes.map((n) => n.kill('SIGTERM')));
-    await redis.stop();
-  });
-
-  async function join(node: number, id: string, capabilities: string[] = []) {
-    const { client } = await RawClient.join(nodes[node]!.url, { id, name: id, capabilities });
-    clients.push(client);
-    return client;
-  }
+  const join = (node: number, id: string, capabilities: string[] = []) => hub.join(node, { id, capabilities });
 
   it('re-offers the task of an assignee whose node crashed to a session on another node', async () => {
     const creator = await join(0, 'creator');
@@ -41,7 +24,7 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('tasks on the Redis engine', () =>
     await doomed.ok({ type: 'task.accept', taskId: task.id });
     await creator.nextOf('task.update', (f) => f.task.id === task.id && f.task.state === 'accepted');
 
-    await nodes[2]!.kill('SIGKILL');
+    await hub.node(2).kill('SIGKILL');
     const crashedAt = Date.now();
     const offer = await survivor.nextOf('task.offer', (f) => f.task.id === task.id, 5000);
     const elapsed = Date.now() - crashedAt;
@@ -58,7 +41,7 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('tasks on the Redis engine', () =>
     const done = (await survivor.ok<{ task: Task }>({ type: 'task.complete', taskId: task.id, result: { artifact: 'a.tgz' } })).task;
     expect(done).toMatchObject({ state: 'completed', assignee: 'survivor', attempts: 2, result: { artifact: 'a.tgz' } });
 
-    const direct = redis.client();
+    const direct = hub.redis.client();
     try {
       const key = `sb:{default}:task:${task.id}`;
       const ttl = await direct.pttl(key);
