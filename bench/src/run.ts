@@ -1,8 +1,9 @@
 // The bench: `npm run bench` (full, writes BENCHMARKS.md at the root) or `npm run bench -- --quick`
 // (under a minute, writes bench/results/BENCHMARKS.quick.md). `--only direct2,idle` runs some
 // scenarios (and writes to bench/results/); `--rounds N` overrides the rounds; `--profile` /
-// `--no-profile` force the profile on or off.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// `--no-profile` force the profile on or off; `--render` rewrites BENCHMARKS.md from the last full
+// run's figures (bench/results/BENCHMARKS.json), e.g. after editing src/findings.md.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,8 +34,14 @@ const SCENARIOS: Record<string, (ctx: Context) => Promise<ScenarioReport>> = {
 const path = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean' }, only: { type: 'string' }, rounds: { type: 'string' }, profile: { type: 'boolean' }, 'no-profile': { type: 'boolean' } },
+  options: { quick: { type: 'boolean' }, only: { type: 'string' }, rounds: { type: 'string' }, profile: { type: 'boolean' }, 'no-profile': { type: 'boolean' }, render: { type: 'boolean' } },
 });
+if (args.render) {
+  const last = JSON.parse(readFileSync(path('bench/results/BENCHMARKS.json'), 'utf8'));
+  writeFileSync(path('BENCHMARKS.md'), renderReport(last.info, last.reports, last.failed, { profile: last.profile, whatIf: last.whatIf }, path('bench/src/findings.md')));
+  console.error(`rewrote ${path('BENCHMARKS.md')} from the run of ${last.info.date}`);
+  process.exit(0);
+}
 const only = args.only?.split(',').map((s) => s.trim()) ?? null;
 const EXTRAS = ['profile', 'whatif'];
 const unknown = only?.filter((s) => !SCENARIOS[s] && !EXTRAS.includes(s)) ?? [];

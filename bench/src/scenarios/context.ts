@@ -24,8 +24,8 @@ export interface Sizes {
 
 export const SIZES: Record<'quick' | 'full', Sizes> = {
   quick: {
-    rounds: 1, warmupMs: 300, measureMs: 700, drainMs: 3000, agents: 200, window: 2000, ratePerSecond: 10_000, receivers: 500,
-    broadcastsInFlight: 4, watchers: 100, churners: 20, memoryClients: 50, memoryDepth: 4, idleSessions: 1000, settleMs: 300, restMs: 2000,
+    rounds: 1, warmupMs: 250, measureMs: 600, drainMs: 3000, agents: 200, window: 2000, ratePerSecond: 10_000, receivers: 300,
+    broadcastsInFlight: 4, watchers: 100, churners: 20, memoryClients: 50, memoryDepth: 4, idleSessions: 1000, settleMs: 200, restMs: 1500,
   },
   full: {
     rounds: 3, warmupMs: 1000, measureMs: 2500, drainMs: 10_000, agents: 200, window: 2000, ratePerSecond: 10_000, receivers: 1000,

@@ -54,7 +54,8 @@ export async function compare<P, K extends string = SystemName>(ctx: Context, co
   const label = (c: Contender) => c.label ?? LABEL[c.key as SystemName] ?? c.key;
   try {
     ctx.log(`starting ${contenders.map(label).join(', ')}`);
-    await Promise.all(running.map((r) => start(r)));
+    const setupMs = await Promise.all(running.map((r) => start(r)));
+    ctx.log(`ready in ${running.map((r, i) => `${label(r.contender)} ${setupMs[i]} ms`).join(', ')}`);
     for (let round = 0; round < ctx.sizes.rounds; round++) {
       const order = running.map((_, i) => running[(i + round) % running.length]!);
       for (const r of order) {
@@ -80,11 +81,14 @@ export async function compare<P, K extends string = SystemName>(ctx: Context, co
   }
 }
 
-async function start(r: Running<unknown>): Promise<void> {
+/** Starts a contender's Redis, nodes and load generator; resolves with how long that took (ms). */
+async function start(r: Running<unknown>): Promise<number> {
+  const started = performance.now();
   const { contender } = r;
   if (contender.redis) r.redis = await BenchRedis.start();
   if (contender.cluster) r.cluster = await Cluster.start(contender.cluster.system, { ...contender.cluster, ...(r.redis && { redisUrl: r.redis.url }) });
   r.load = await LoadGen.start({ system: contender.client ?? contender.key, ...contender.load(r.cluster?.urls ?? [], r.redis?.url ?? '') });
+  return Math.round(performance.now() - started);
 }
 
 async function stop(r: Running<unknown>): Promise<void> {
