@@ -282,6 +282,7 @@ export class RedisEngine implements Engine {
         msgId,
         idempotencyKey === undefined ? '0' : '1',
         INBOX_RETENTION_MS,
+        this.nodeId,
       ),
     );
     switch (status) {
@@ -291,6 +292,14 @@ export class RedisEngine implements Engine {
         return { status: 'duplicate', msgId: String(value) };
       case 3:
         return { status: 'queued', msgId, seq: Number(value) };
+      case 4: {
+        // The recipient is on this node: push it here instead of a pub/sub round trip.
+        const seq = Number(value);
+        const held = this.local.get(ns)?.get(to);
+        if (held) held.seq = Math.max(held.seq, seq);
+        this.events?.message(ns, to, { ...frame, seq });
+        return { status: 'delivered', msgId, seq };
+      }
       default:
         return { status: 'delivered', msgId, seq: Number(value) };
     }

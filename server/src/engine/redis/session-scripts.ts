@@ -61,8 +61,9 @@ return 1
 /**
  * KEYS: session, inbox, idempotency key (or the inbox again when there is none).
  * ARGV: frame JSON (any inbox frame) without its opening brace, node channel prefix, ns, to, inbox limit,
- * idempotency ms, msgId, has idempotency key ('1'/'0'), inbox retention ms.
- * Returns {0} not found, {1, seq} pushed live, {3, seq} queued (recipient away), {2, msgId} duplicate.
+ * idempotency ms, msgId, has idempotency key ('1'/'0'), inbox retention ms, the sending node's id.
+ * Returns {0} not found, {1, seq} pushed live to another node, {4, seq} for the sending node to
+ * push itself (the recipient is there), {3, seq} queued (recipient away), {2, msgId} duplicate.
  */
 const send = `
 if ARGV[8] == '1' then
@@ -77,6 +78,8 @@ redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], seq .. '-1', 'f', frame)
 redis.call('PEXPIRE', KEYS[2], ARGV[9])
 if ARGV[8] == '1' then redis.call('SET', KEYS[3], ARGV[7], 'PX', ARGV[6]) end
 if node == '' then return {3, seq} end
+-- The recipient is on the sending node: it delivers the frame itself, no pub/sub round trip.
+if node == ARGV[13] then return {4, seq} end
 redis.call('PUBLISH', ARGV[2] .. node .. ':ch', '{"k":"d","ns":"' .. ARGV[3] .. '","to":"' .. ARGV[4] .. '","f":' .. frame .. '}')
 return {1, seq}
 `;
