@@ -48,12 +48,14 @@ describe.concurrent('switchboard: a hub with a secret', { timeout: SLOW_TEST_MS 
   const hub = useHub({ secret: SECRET });
 
   it('without a token → unauthorized, one line, exit 1; a bad one too; a good one (env or flag) works', async () => {
+    // Two namespaces, so the two commands running at once do not list each other's CLI session.
     const good = await token({ ns: 'team' });
+    const other = await token({ ns: 'team-2' });
     const [none, bad, fromEnv, fromFlag] = await Promise.all([
       hub.cli(['sessions']),
       hub.cli(['sessions', '--token', 'not-a-jwt']),
       hub.cli(['sessions', '--json'], { SWITCHBOARD_TOKEN: good }),
-      hub.cli(['--token', good, 'sessions', '--json']),
+      hub.cli(['--token', other, 'sessions', '--json']),
     ]);
     expect(none.code).toBe(1);
     expect(oneLine(none)).toBe(`switchboard: unauthorized by ${hub.url}: token required (pass --token or set SWITCHBOARD_TOKEN)`);
