@@ -5,7 +5,7 @@ import type {
   BroadcastFilter, DeleteResult, Engine, EngineEvents, EngineSettings, MemoryQuery, MemoryWrite, ResumeRequest,
   ResumeResult, SendResult, SessionFilter, SessionPatch, SetResult,
 } from './engine.js';
-import { afterCursor, compareKeys, matchesQuery } from './search.js';
+import { afterCursor, compareKeys, matchesQuery, matchesSession } from './search.js';
 import { MemoryLocks } from './memory-locks.js';
 import { MemoryTasks } from './memory-tasks.js';
 import { definedOnly } from '../defined.js';
@@ -294,8 +294,4 @@ export class MemoryEngine implements Engine {
     if (timer) clearTimeout(timer);
     space.expiry.delete(key);
   }
-}
-
-export function matchesSession(s: Session, filter: SessionFilter): boolean {
-  return (!filter.capability || s.capabilities.includes(filter.capability)) && (!filter.status || s.status === filter.status);
 }

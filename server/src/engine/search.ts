@@ -1,6 +1,7 @@
-// Memory search rules shared by every engine: what matches a query, and how pages are cut.
-import type { Entry } from '@switchboard/protocol';
-import type { MemoryQuery } from './engine.js';
+// Query rules shared by every engine: which sessions match a filter, which memory entries match a
+// search, and how search pages are cut.
+import type { Entry, Session } from '@switchboard/protocol';
+import type { MemoryQuery, SessionFilter } from './engine.js';
 
 export function matchesQuery(entry: Entry, query: MemoryQuery): boolean {
   if (query.prefix && !entry.key.startsWith(query.prefix)) return false;
@@ -23,4 +24,8 @@ export function compareKeys(a: string, b: string): number {
 /** The cursor is the last key of the previous page; the next page starts strictly after it. */
 export function afterCursor(key: string, cursor: string | null | undefined): boolean {
   return !cursor || key > cursor;
+}
+
+export function matchesSession(s: Session, filter: SessionFilter): boolean {
+  return (!filter.capability || s.capabilities.includes(filter.capability)) && (!filter.status || s.status === filter.status);
 }

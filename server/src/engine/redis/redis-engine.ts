@@ -13,7 +13,7 @@ import type {
 } from '../engine.js';
 import { definedOnly } from '../../defined.js';
 import { EngineUnavailableError } from '../errors.js';
-import { matchesSession } from '../memory-engine.js';
+import { matchesSession } from '../search.js';
 import { Keys } from './keys.js';
 import { RedisMemory } from './redis-memory.js';
 import { RedisLocks } from './locks.js';
