@@ -15,7 +15,7 @@ import { HubError, errorFromFrame } from './errors.js';
 import { Memory } from './memory.js';
 import { Locks } from './locks.js';
 import type { HeldLock, LockOptions } from './locks.js';
-import type { Lock } from '@switchboard/protocol';
+import type { Lock, Role } from '@switchboard/protocol';
 import { presenceWatch } from './presence.js';
 import type { WatchPresenceOptions } from './presence.js';
 import { Inbox } from './inbox.js';
@@ -153,6 +153,16 @@ export class Hub {
   /** The hub node of the latest welcome. */
   get node(): string {
     return this.#welcome.node;
+  }
+
+  /** What this session may do (from its token): observer, agent or admin. Older hubs do not say: 'agent'. */
+  get role(): Role {
+    return this.#welcome.role ?? 'agent';
+  }
+
+  /** The namespace the session lives in (from its token; 'default' on an open hub). */
+  get namespace(): string {
+    return this.#welcome.ns ?? 'default';
   }
 
   get state(): HubState {
@@ -356,8 +366,14 @@ export class Hub {
   #open(): void {
     this.#retryTimer = undefined;
     if (this.#state === 'closed' || this.#closing) return;
-    const { WebSocket, url, token, connectTimeoutMs } = this.#settings;
-    const hello: Hello = { type: 'hello', protocol: PROTOCOL_VERSION, session: { ...this.#hello }, ...(token !== undefined && { token }) };
+    const { WebSocket, url, token, role, connectTimeoutMs } = this.#settings;
+    const hello: Hello = {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      session: { ...this.#hello },
+      ...(token !== undefined && { token }),
+      ...(role !== undefined && { role }),
+    };
     // After a drop, pick the same session up where it was: the hub replays what we missed.
     const previous = this.#starting === null ? this.#welcome : undefined;
     if (previous?.resumeWindowMs) hello.resume = { sessionId: previous.sessionId, secret: previous.resumeSecret, lastSeq: this.#inbox.lastSeq };

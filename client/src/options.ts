@@ -1,5 +1,6 @@
 // Connect options: their defaults, and the one place they are checked and merged.
 import { HelloSession, WS_PATH } from '@switchboard/protocol';
+import type { Role } from '@switchboard/protocol';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import type { WebSocketConstructor } from './connection.js';
@@ -10,6 +11,8 @@ export interface ConnectOptions {
   url: string;
   /** Sent in every hello. */
   token?: string;
+  /** Join with a lower role than the token grants (e.g. 'observer' for a read-only view). @default the token's role */
+  role?: Role;
   /** Who this session is; `id` is optional (the hub assigns one and reconnects reuse it). */
   session: HelloSession;
   /** WebSocket constructor. @default globalThis.WebSocket (Node 20: import from '@switchboard/client/node') */
@@ -40,6 +43,7 @@ export const DEFAULTS = {
 export interface Settings {
   url: string;
   token: string | undefined;
+  role: Role | undefined;
   WebSocket: WebSocketConstructor;
   requestTimeoutMs: number;
   connectTimeoutMs: number;
@@ -68,6 +72,7 @@ export function resolveOptions(options: ConnectOptions): Settings {
   const settings: Settings = {
     url: hubUrl(options.url),
     token: options.token,
+    role: options.role,
     WebSocket: WebSocketImpl,
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,

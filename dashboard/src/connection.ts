@@ -91,6 +91,7 @@ export function keepConnected(onHub: (hub: Hub) => Promise<void>): void {
       hub = await connect({
         url: hubUrl(),
         ...(token && { token }),
+        role: 'observer',
         session: { name: 'dashboard', agentType: OBSERVER_TYPE, status: 'idle', meta: { observer: true } },
       });
     } catch (err) {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import {
   Capability, EntryKind, Json, MemoryKey, MemoryPrefix, MessageKind, Meta, PROTOCOL_VERSION, Rid, SessionId,
-  SessionStatus, Tag,
+  Role, SessionStatus, Tag,
 } from './shapes.js';
 import { LockAcquire, LockList, LockRelease, LockRenew, WriteFence } from './locks.js';
 import { Handoff, TaskAccept, TaskCancel, TaskComplete, TaskDecline, TaskFail, TaskGet, TasksList, TasksUnwatch, TasksWatch } from './tasks.js';
@@ -11,7 +11,9 @@ const Name = z.string().min(1).max(128);
 const Label = z.string().max(256);
 const Task = z.string().max(4096).nullable();
 const Capabilities = z.array(Capability).max(64);
-const Tags = z.array(Tag).max(32);
+/** Tags one memory entry may carry. */
+export const MAX_TAGS = 32;
+const Tags = z.array(Tag).max(MAX_TAGS);
 const MsgId = z.string().min(1).max(64);
 const Version = z.number().int().min(0);
 
@@ -43,6 +45,8 @@ export const Hello = z.object({
   token: z.string().max(8192).optional(),
   session: HelloSession,
   resume: Resume.optional(),
+  /** Asks for a lower role than the token grants (e.g. a dashboard joins as `observer`); never a higher one. */
+  role: Role.optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -142,12 +146,16 @@ export type MemoryWatch = z.infer<typeof MemoryWatch>;
 export const MemoryUnwatch = z.object({ type: z.literal('memory.unwatch'), rid: Rid, prefix: MemoryPrefix });
 export type MemoryUnwatch = z.infer<typeof MemoryUnwatch>;
 
+/** Admin only: ends another session of the namespace; it leaves with reason `kicked`. */
+export const SessionKick = z.object({ type: z.literal('session.kick'), rid: Rid, sessionId: SessionId });
+export type SessionKick = z.infer<typeof SessionKick>;
+
 export const Bye = z.object({ type: z.literal('bye') });
 export type Bye = z.infer<typeof Bye>;
 
 export const ClientFrame = z.discriminatedUnion('type', [
   Hello, Ping, Update, SessionsList, PresenceWatch, PresenceUnwatch, Send, Ack, Broadcast,
-  MemorySet, MemoryGet, MemoryDelete, MemorySearch, MemoryWatch, MemoryUnwatch, Bye,
+  MemorySet, MemoryGet, MemoryDelete, MemorySearch, MemoryWatch, MemoryUnwatch, Bye, SessionKick,
   LockAcquire, LockRenew, LockRelease, LockList,
   Handoff, TaskAccept, TaskDecline, TaskComplete, TaskFail, TaskCancel, TaskGet, TasksList, TasksWatch, TasksUnwatch,
 ]);

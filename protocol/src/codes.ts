@@ -9,6 +9,8 @@ export const ErrorCode = {
   conflict: 'conflict',
   too_large: 'too_large',
   rate_limited: 'rate_limited',
+  /** A fixed cap was reached (sessions per token, watches per session, keys per namespace); retrying will not help until something is freed. */
+  limit_exceeded: 'limit_exceeded',
   unavailable: 'unavailable',
   timeout: 'timeout',
   internal: 'internal',
@@ -28,10 +30,11 @@ export const CloseCode = {
   badHello: 4400,
   unauthorized: 4401,
   timeout: 4408,
+  forbidden: 4403,
   sessionInUse: 4409,
   rateLimited: 4429,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
 /** Close codes after which reconnecting with the same hello cannot succeed. */
-export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([CloseCode.badHello, CloseCode.unauthorized]);
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([CloseCode.badHello, CloseCode.unauthorized, CloseCode.forbidden]);

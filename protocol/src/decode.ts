@@ -4,6 +4,8 @@ import type { z } from 'zod';
 import { ClientFrame } from './client-frames.js';
 import type { ClientFrameType } from './client-frames.js';
 import type { ErrorCode } from './codes.js';
+import { MAX_FRAME_DEPTH, nestsDeeperThan, topLevelRid } from './depth.js';
+import { Rid } from './shapes.js';
 
 export type Decoded =
   | { ok: true; frame: ClientFrame }
@@ -16,6 +18,10 @@ const schemaByType = new Map<string, z.ZodType<ClientFrame>>(
 export const CLIENT_FRAME_TYPES = [...schemaByType.keys()] as ClientFrameType[];
 
 export function decodeClientFrame(text: string): Decoded {
+  // Before JSON.parse, which is slow on deep nesting (depth.ts).
+  if (nestsDeeperThan(text, MAX_FRAME_DEPTH)) {
+    return withRid({ ok: false, code: 'bad_request', message: `frame nests deeper than ${MAX_FRAME_DEPTH} levels` }, validRid(topLevelRid(text)));
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -26,7 +32,7 @@ export function decodeClientFrame(text: string): Decoded {
     return { ok: false, code: 'bad_request', message: 'frame must be a JSON object' };
   }
   const obj = raw as Record<string, unknown>;
-  const rid = typeof obj.rid === 'string' && obj.rid.length > 0 && obj.rid.length <= 64 ? obj.rid : undefined;
+  const rid = validRid(obj.rid);
   if (typeof obj.type !== 'string') {
     return withRid({ ok: false, code: 'bad_request', message: 'frame has no string "type"' }, rid);
   }
@@ -41,6 +47,15 @@ export function decodeClientFrame(text: string): Decoded {
     return withRid({ ok: false, code: 'bad_request', message: `${obj.type}: ${where}${issue?.message ?? 'invalid'}` }, rid);
   }
   return { ok: true, frame: parsed.data };
+}
+
+/**
+ * The rid a refusal echoes: the same rule as the schemas' Rid (zod counts characters, not UTF-16
+ * units), so a rid that an `ok` would carry is carried by an `error` too.
+ */
+function validRid(rid: unknown): string | undefined {
+  if (typeof rid !== 'string' || rid.length === 0) return undefined;
+  return rid.length <= 64 || Rid.safeParse(rid).success ? rid : undefined;
 }
 
 function withRid(d: Extract<Decoded, { ok: false }>, rid: string | undefined): Decoded {

@@ -6,3 +6,4 @@ export * from './server-frames.js';
 export * from './locks.js';
 export * from './tasks.js';
 export * from './decode.js';
+export * from './depth.js';

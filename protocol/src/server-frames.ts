@@ -2,7 +2,7 @@
 // plus the result carried by `ok` for each request type.
 import { z } from 'zod';
 import { ERROR_CODES } from './codes.js';
-import { Entry, Json, LeaveReason, MessageKind, Rid, Session } from './shapes.js';
+import { Entry, Json, LeaveReason, MessageKind, Rid, Role, Session } from './shapes.js';
 import type { LockResults } from './locks.js';
 import { TaskChanged, TaskOffer, TaskUpdate } from './tasks.js';
 import type { TaskResults } from './tasks.js';
@@ -16,8 +16,31 @@ export const Welcome = z.object({
   resumeSecret: z.string(),
   node: z.string(),
   heartbeatMs: z.number(),
-  limits: z.object({ maxFrameBytes: z.number(), maxValueBytes: z.number() }),
+  /** What this hub lets one client do; fields beyond the first two are optional (0 = no limit). */
+  limits: z.object({
+    maxFrameBytes: z.number(),
+    maxValueBytes: z.number(),
+    /** Frames per second one connection may sustain, and how many it may send at once. */
+    rateFrames: z.number().optional(),
+    rateFramesBurst: z.number().optional(),
+    /** Bytes per second one connection may sustain, and how many at once. */
+    rateBytes: z.number().optional(),
+    rateBytesBurst: z.number().optional(),
+    /** Requests one connection may have unanswered at once. */
+    maxPending: z.number().optional(),
+    /** memory.watch prefixes one session may hold. */
+    maxWatches: z.number().optional(),
+    /** Memory keys one namespace may hold. */
+    maxKeys: z.number().optional(),
+    /** Tags one memory entry may carry. */
+    maxTags: z.number().optional(),
+    /** Unacknowledged direct messages kept per session. */
+    inboxLimit: z.number().optional(),
+  }),
   session: Session,
+  /** The namespace the session lives in and what it may do there (from the token; `default`/`agent` on an open hub). */
+  ns: z.string().optional(),
+  role: Role.optional(),
   /** Present when hello asked to resume: whether it did, and how many messages are replayed next. */
   resumed: z.boolean().optional(),
   replayed: z.number().optional(),
@@ -44,6 +67,8 @@ export const ErrorFrame = z.looseObject({
   version: z.number().optional(),
   /** On a `conflict` of a fenced memory write: the current fence of the lock. */
   fence: z.number().optional(),
+  /** On `rate_limited` from the rate limit: ms until a frame of the same size would pass. */
+  retryMs: z.number().optional(),
 });
 export type ErrorFrame = z.infer<typeof ErrorFrame>;
 
@@ -111,6 +136,7 @@ export interface Results {
   'memory.search': { entries: Entry[]; cursor: string | null };
   'memory.watch': Record<string, never>;
   'memory.unwatch': Record<string, never>;
+  'session.kick': Record<string, never>;
   'lock.acquire': LockResults['lock.acquire'];
   'lock.renew': LockResults['lock.renew'];
   'lock.release': LockResults['lock.release'];

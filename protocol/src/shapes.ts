@@ -29,6 +29,13 @@ export type MessageKind = z.infer<typeof MessageKind>;
 export const LeaveReason = z.enum(['bye', 'timeout', 'node_down', 'kicked']);
 export type LeaveReason = z.infer<typeof LeaveReason>;
 
+/**
+ * What a token lets its holder do: `observer` only reads and watches, `agent` also writes and
+ * sends, `admin` also kicks sessions and deletes any memory entry.
+ */
+export const Role = z.enum(['observer', 'agent', 'admin']);
+export type Role = z.infer<typeof Role>;
+
 export const Session = z.object({
   id: SessionId,
   name: z.string(),

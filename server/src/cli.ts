@@ -10,6 +10,7 @@ const USAGE = `Usage: switchboard <command> [options]
 Commands:
   serve     run a hub node (embedded engine unless --redis / REDIS_URL is set)
   mcp       an MCP server on stdio holding one hub session, for MCP clients (switchboard mcp --help)
+  token     mint a token for a secured hub: --ns, --role, --ttl (switchboard token --help)
 ${CLIENT_USAGE}
 
 Options of serve (each also read from the env var shown):
@@ -29,6 +30,10 @@ async function main(argv: string[]): Promise<number> {
     // The MCP bridge is its own package (server → mcp → client), loaded for this command only.
     const { main: mcp } = await import('@switchboard/mcp');
     return mcp(rest);
+  }
+  if (command === 'token') {
+    const { tokenCommand } = await import('./cli/token.js');
+    return tokenCommand(rest);
   }
   if (command !== 'serve') {
     const { runCommand } = await import('./cli/main.js');

@@ -16,6 +16,11 @@ export class Delivery {
 
   constructor(private readonly conn: Connection) {}
 
+  /** Inbox frames written to the socket and not yet acknowledged (for metrics). */
+  get unacked(): number {
+    return this.seq - this.acked;
+  }
+
   /**
    * Starts after `afterSeq` (0 for a new session). A resume writes its replay in order, then
    * reads the inbox once more: messages that arrived between the engine's takeover and this
@@ -30,14 +35,19 @@ export class Delivery {
   }
 
   push(message: InboxFrame): void {
-    if (message.seq === undefined) return this.conn.send(message);
+    if (message.seq === undefined) return this.write(message);
     if (message.seq <= this.seq) return;
     if (message.seq === this.seq + 1 && !this.catchingUp) {
       this.seq = message.seq;
-      return this.conn.send(message);
+      return this.write(message);
     }
     this.ahead.push(message);
     void this.catchUp();
+  }
+
+  /** Whether an ack of `seq` acknowledges messages written and not yet acknowledged (the rate limit lets those through free). */
+  advances(seq: number): boolean {
+    return seq > this.acked && seq <= this.seq;
   }
 
   /** Cumulative ack from the client; the engine hears of it once per turn. */
@@ -54,6 +64,13 @@ export class Delivery {
     });
   }
 
+  /** Writes one frame to the socket; a direct message also times its way through the hub. */
+  private write(message: InboxFrame): void {
+    const { conn } = this;
+    conn.send(message);
+    if (message.type === 'message' && conn.ws.readyState === conn.ws.OPEN) conn.hub.metrics.delivered(message.ts);
+  }
+
   private async catchUp(): Promise<void> {
     if (this.catchingUp) return;
     this.catchingUp = true;
@@ -67,7 +84,7 @@ export class Delivery {
       for (const message of pending) {
         if (message.seq! <= this.seq) continue;
         this.seq = message.seq!;
-        this.conn.send(message);
+        this.write(message);
       }
     } catch (err) {
       hub.log.warn({ err, session: session?.id }, 'inbox catch-up failed');

@@ -3,6 +3,7 @@
 import { DEFAULT_SEARCH_LIMIT } from '@switchboard/protocol';
 import type { ClientFrameOf, ClientFrameType, Message } from '@switchboard/protocol';
 import type { Connection } from './connection.js';
+import { deniedCapability, ownerOf } from './auth.js';
 import { fail } from './failure.js';
 import type { Failure } from './failure.js';
 import { lockHandlers, staleFence } from './handlers-locks.js';
@@ -15,6 +16,8 @@ type Handlers = { [T in Exclude<ClientFrameType, 'hello' | 'ping' | 'ack' | 'bye
 export const handlers: Handlers = {
   async update(conn, frame) {
     const { type: _t, rid: _r, ...patch } = frame;
+    const denied = conn.principal && deniedCapability(conn.principal, frame.capabilities);
+    if (denied) return fail('forbidden', `the token does not grant capability "${denied}"`);
     const session = await conn.hub.engine.update(conn.ns, conn.id, patch);
     if (!session) return fail('not_found', 'session is no longer registered');
     conn.session = session;
@@ -71,10 +74,12 @@ export const handlers: Handlers = {
       ifVersion: frame.ifVersion,
       fence: frame.fence,
       author: conn.id,
+      owner: ownerOf(conn.principal!),
       now: Date.now(),
     });
     if (result.conflict && result.fence !== undefined && frame.fence) return staleFence(frame.fence, result.fence);
     if (result.conflict) return conflict(frame.key, result.version);
+    if (result.full) return fail('limit_exceeded', `the namespace holds ${result.maxKeys} keys, its limit; delete some before adding new ones`);
     return { entry: result.entry };
   },
 
@@ -83,9 +88,18 @@ export const handlers: Handlers = {
   },
 
   async 'memory.delete'(conn, frame) {
-    const result = await conn.hub.engine.memoryDelete(conn.ns, frame.key, frame.ifVersion, conn.id);
+    // An agent deletes only what it (this session, or its token's subject) wrote last; an admin deletes anything.
+    const only = conn.role === 'admin' ? undefined : { author: conn.id, owner: ownerOf(conn.principal!) };
+    const result = await conn.hub.engine.memoryDelete(conn.ns, frame.key, frame.ifVersion, conn.id, only);
     if (result.conflict) return conflict(frame.key, result.version);
+    if (result.notAuthor) return fail('forbidden', `"${frame.key}" was written by another session; only its author or an admin may delete it`);
     return { deleted: result.deleted };
+  },
+
+  async 'session.kick'(conn, frame) {
+    if (frame.sessionId === conn.id) return fail('bad_request', 'a session cannot kick itself; send bye');
+    if (!(await conn.hub.engine.kickSession(conn.ns, frame.sessionId))) return fail('not_found', `session "${frame.sessionId}" is not online`);
+    return {};
   },
 
   async 'memory.search'(conn, frame) {
@@ -94,6 +108,10 @@ export const handlers: Handlers = {
   },
 
   async 'memory.watch'(conn, frame) {
+    const { maxWatches } = conn.hub.options;
+    if (!conn.memoryPrefixes.has(frame.prefix) && conn.memoryPrefixes.size >= maxWatches) {
+      return fail('limit_exceeded', `this session watches ${maxWatches} prefixes, its limit; unwatch one first`);
+    }
     conn.memoryPrefixes.add(frame.prefix);
     conn.hub.watchMemory(conn);
     return {};

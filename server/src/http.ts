@@ -1,7 +1,8 @@
-// The hub's plain HTTP endpoints, on the same port as the WebSocket: health, readiness, sessions,
-// and the dashboard page (static.ts).
+// The hub's plain HTTP endpoints, on the same port as the WebSocket: health, readiness, metrics
+// (metrics-http.ts), sessions, and the dashboard page (static.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hub } from './hub.js';
+import { serveMetrics } from './metrics-http.js';
 import { serveDashboard } from './static.js';
 
 export async function handleHttp(hub: Hub, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -11,6 +12,8 @@ export async function handleHttp(hub: Hub, req: IncomingMessage, res: ServerResp
     switch (url.pathname) {
       case '/healthz':
         return json(res, 200, { ok: true, node: hub.nodeId });
+      case '/metrics':
+        return serveMetrics(hub, req, res);
       case '/readyz': {
         const ready = await hub.engine.ready().catch(() => false);
         return json(res, ready ? 200 : 503, { ready, node: hub.nodeId, engine: hub.engine.name });
@@ -18,7 +21,7 @@ export async function handleHttp(hub: Hub, req: IncomingMessage, res: ServerResp
       case '/v1/sessions': {
         const auth = await hub.auth.verify(bearer(req) ?? url.searchParams.get('token') ?? undefined);
         if (!auth.ok) return json(res, 401, { code: 'unauthorized', message: auth.message });
-        return json(res, 200, { sessions: await hub.engine.sessions(auth.ns) });
+        return json(res, 200, { sessions: await hub.engine.sessions(auth.principal.ns) });
       }
       default:
         if (await serveDashboard(req, res, url.pathname)) return;

@@ -1,20 +1,26 @@
 // A hub node: the HTTP server and WebSocket endpoint, the sockets it holds, heartbeats,
 // fan-out of engine events to local sockets, and graceful shutdown.
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, WS_PATH } from '@switchboard/protocol';
-import type { ClientFrameOf, Message, ServerFrame } from '@switchboard/protocol';
+import type { ClientFrameOf, Message, ServerFrame, Welcome } from '@switchboard/protocol';
 import { monotonicFactory } from 'ulid';
 import { WebSocketServer } from 'ws';
-import { Authenticator } from './auth.js';
+import { Authenticator, openHubRefusal } from './auth.js';
 import { Connection } from './connection.js';
 import type { Engine, EngineEvents } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory-engine.js';
 import { handleHttp } from './http.js';
+import { admit, reject, selectProtocol } from './upgrade.js';
+import type { Admission, UpgradeGate } from './upgrade.js';
 import { definedOnly } from './defined.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
+import { HubMetrics } from './metrics.js';
+import { LIMIT_DEFAULTS, settleLimits, TokenSessions, welcomeLimits } from './limits.js';
+import { dropSilentConnections, requestTimeouts } from './slowloris.js';
 
 export interface HubOptions {
   /** @default 7777 (0 picks a free port) */
@@ -35,6 +41,10 @@ export interface HubOptions {
   maxValueBytes?: number;
   /** HS256 secret for tokens; unset = open hub. */
   secret?: string;
+  /** While rotating the secret: the old one, whose tokens are still accepted. */
+  previousSecret?: string;
+  /** Bearer token GET /metrics requires; unset = /metrics is open. */
+  metricsToken?: string;
   /** How long a session that dropped without bye stays resumable (0 = it leaves at once). @default 120000 */
   resumeWindowMs?: number;
   /** Most unacknowledged direct messages kept per session. @default 10000 */
@@ -46,6 +56,28 @@ export interface HubOptions {
   logger?: Logger;
   /** Used when no logger is given. @default 'info' */
   logLevel?: string;
+  /** Browser origins allowed to open a WebSocket (requests without Origin are not browsers and pass); unset = any. */
+  allowedOrigins?: string[];
+  /** Most WebSocket connections this node holds (and upgrades in progress); beyond it upgrades get 503. @default 50000 */
+  maxConnections?: number;
+  /** Frames per second one connection may sustain; beyond it frames are refused with `rate_limited` (0 = no limit). @default 2000 */
+  rateFrames?: number;
+  /** Frames one connection may send at once after a quiet spell. @default 4000 */
+  rateFramesBurst?: number;
+  /** Bytes per second one connection may sustain (0 = no limit). @default 2 MiB */
+  rateBytes?: number;
+  /** Bytes one connection may send at once; at least maxFrameBytes. @default 2 × maxFrameBytes */
+  rateBytesBurst?: number;
+  /** Requests one connection may have unanswered at once. @default 256 */
+  maxPending?: number;
+  /** memory.watch prefixes one session may hold. @default 64 */
+  maxWatches?: number;
+  /** Memory keys one namespace may hold. @default 100000 */
+  maxKeys?: number;
+  /** Sessions one token (its `sub`, else the token) may hold open on this node (0 = no limit). @default 100 */
+  maxSessionsPerToken?: number;
+  /** Bytes waiting to be written to one socket before the hub closes it 1013 (slow consumer; 0 = no limit). @default 4 MiB */
+  maxBufferedBytes?: number;
 }
 
 export const HUB_DEFAULTS = {
@@ -53,6 +85,7 @@ export const HUB_DEFAULTS = {
   host: '127.0.0.1',
   heartbeatMs: 5000,
   helloTimeoutMs: 10_000,
+  maxConnections: 50_000,
   maxFrameBytes: 1024 * 1024,
   maxValueBytes: 256 * 1024,
   drainReconnectMs: 1000,
@@ -60,17 +93,21 @@ export const HUB_DEFAULTS = {
   inboxLimit: 10_000,
   idempotencyMs: 600_000,
   logLevel: 'info',
+  ...LIMIT_DEFAULTS,
 } as const;
 
-type ResolvedOptions = Required<Omit<HubOptions, 'engine' | 'nodeId' | 'secret' | 'logger'>>;
+type ResolvedOptions = Required<Omit<HubOptions, 'engine' | 'nodeId' | 'secret' | 'previousSecret' | 'metricsToken' | 'logger' | 'allowedOrigins'>>;
 
 export class Hub {
   readonly options: ResolvedOptions;
   readonly nodeId: string;
   readonly engine: Engine;
+  readonly metrics: HubMetrics;
   readonly auth: Authenticator;
   readonly log: Logger;
-  readonly limits: { maxFrameBytes: number; maxValueBytes: number };
+  readonly limits: Welcome['limits'];
+  /** Sessions open on this node per token, for maxSessionsPerToken. */
+  readonly tokenSessions: TokenSessions;
   readonly newId = monotonicFactory();
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -79,6 +116,8 @@ export class Hub {
   private readonly memoryWatchers = new Map<string, Set<Connection>>();
   private readonly taskWatchers = new Map<string, Set<Connection>>();
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly gate: UpgradeGate;
+  private upgrading = 0;
   private heartbeat: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
   private boundPort = 0;
@@ -91,25 +130,58 @@ export class Hub {
 
   private constructor(options: HubOptions) {
     this.options = { ...HUB_DEFAULTS, ...definedOnly(options) } as ResolvedOptions;
+    const refusal = openHubRefusal(this.options.host, options.secret);
+    if (refusal) throw new Error(refusal);
     this.nodeId = options.nodeId ?? `n-${this.newId().slice(-8).toLowerCase()}`;
-    this.engine = options.engine ?? new MemoryEngine();
-    this.auth = new Authenticator(options.secret);
+    this.metrics = new HubMetrics(this, options.metricsToken);
+    this.engine = this.metrics.measure(options.engine ?? new MemoryEngine());
+    this.auth = new Authenticator(options.secret, options.previousSecret);
+    const origins = options.allowedOrigins?.length ? new Set(options.allowedOrigins) : null;
+    this.gate = {
+      verify: (token) => this.auth.verify(token),
+      allowedOrigins: origins,
+      load: () => ({ open: this.wss.clients.size + this.upgrading, max: this.options.maxConnections }),
+    };
     this.log = options.logger ?? createLogger(this.options.logLevel, this.nodeId);
-    this.limits = { maxFrameBytes: this.options.maxFrameBytes, maxValueBytes: this.options.maxValueBytes };
-    this.http = createServer((req, res) => void handleHttp(this, req, res));
+    settleLimits(this.options);
+    this.limits = welcomeLimits(this.options);
+    this.tokenSessions = new TokenSessions(this.options.maxSessionsPerToken);
+    // A connection that never completes its HTTP request (slowloris) is dropped after the hello timeout too.
+    this.http = createServer(requestTimeouts(this.options.helloTimeoutMs), (req, res) => void handleHttp(this, req, res));
+    dropSilentConnections(this.http, this.options.helloTimeoutMs);
     this.wss = new WebSocketServer({
-      server: this.http,
-      path: WS_PATH,
+      noServer: true,
       maxPayload: this.options.maxFrameBytes,
       perMessageDeflate: false,
       clientTracking: true,
+      handleProtocols: selectProtocol,
     });
-    this.wss.on('connection', (ws, req) => {
-      const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-      this.log.debug({ remote }, 'socket open');
-      new Connection(this, ws, remote);
-    });
+    this.http.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
     this.wss.on('error', (err) => this.log.error({ err }, 'websocket server error'));
+  }
+
+  /** An upgrade request: checked (path, origin, capacity, token) before the WebSocket exists. */
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    socket.on('error', () => socket.destroy());
+    this.upgrading++;
+    let admission: Admission;
+    try {
+      admission = await admit(this.gate, req);
+    } finally {
+      this.upgrading--;
+    }
+    if (!admission.ok) {
+      this.log.warn({ remote, status: admission.status, reason: admission.message }, 'upgrade refused');
+      this.metrics.closed(`upgrade_${admission.status}`);
+      return reject(socket, admission);
+    }
+    if (this.closing || socket.destroyed) return void socket.destroy();
+    const { principal } = admission;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.log.debug({ remote }, 'socket open');
+      new Connection(this, ws, remote, principal);
+    });
   }
 
   /** The WebSocket URL clients connect to. */
@@ -125,6 +197,11 @@ export class Hub {
     return this.boundPort;
   }
 
+  /** Open WebSocket connections, including those that have not said hello yet. */
+  get sockets(): number {
+    return this.wss.clients.size;
+  }
+
   /** Sessions this node holds, in every namespace. */
   get connections(): Connection[] {
     return [...this.local.values()].flatMap((m) => [...m.values()]);
@@ -137,7 +214,7 @@ export class Hub {
 
   private async listen(): Promise<void> {
     const { heartbeatMs, resumeWindowMs, inboxLimit, idempotencyMs } = this.options;
-    await this.engine.start(this.nodeId, this.engineEvents(), { heartbeatMs, resumeWindowMs, inboxLimit, idempotencyMs });
+    await this.engine.start(this.nodeId, this.engineEvents(), { heartbeatMs, resumeWindowMs, inboxLimit, idempotencyMs, maxKeys: this.options.maxKeys });
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(this.options.port, this.options.host, () => {
@@ -198,7 +275,7 @@ export class Hub {
   private engineEvents(): EngineEvents {
     return {
       message: (ns, to, frame) => this.local.get(ns)?.get(to)?.delivery.push(frame),
-      kick: (ns, id) => this.local.get(ns)?.get(id)?.kick(),
+      kick: (ns, id, why) => this.local.get(ns)?.get(id)?.kick(why),
       broadcast: (ns, frame, filter) => {
         const sessions = this.local.get(ns);
         if (!sessions) return;
@@ -206,7 +283,7 @@ export class Hub {
         for (const conn of sessions.values()) {
           if (conn.id === filter.exclude) continue;
           if (filter.capability && !conn.session!.capabilities.includes(filter.capability)) continue;
-          conn.sendText(text);
+          conn.sendText(text, 'message');
         }
       },
       presence: (ns, frame) => {
@@ -222,7 +299,7 @@ export class Hub {
         for (const conn of watchers) {
           for (const prefix of conn.memoryPrefixes) {
             if (!frame.key.startsWith(prefix)) continue;
-            conn.sendText((text ??= JSON.stringify(frame)));
+            conn.sendText((text ??= JSON.stringify(frame)), frame.type);
             break;
           }
         }
@@ -233,7 +310,7 @@ export class Hub {
   private fanOut(conns: Set<Connection> | undefined, frame: ServerFrame): void {
     if (!conns || conns.size === 0) return;
     const text = JSON.stringify(frame);
-    for (const conn of conns) conn.sendText(text);
+    for (const conn of conns) conn.sendText(text, frame.type);
   }
 
   /** One heartbeat: ping every socket, close the silent ones, refresh presence in one batch. */
@@ -243,7 +320,7 @@ export class Hub {
     const alive: { ns: string; id: string }[] = [];
     for (const conn of this.connections) {
       if (conn.lastActivity < deadline) {
-        conn.close(CloseCode.timeout, 'heartbeat timeout');
+        conn.close(CloseCode.timeout, 'heartbeat timeout', 'heartbeat_timeout');
         conn.ws.terminate();
         continue;
       }
@@ -273,7 +350,11 @@ export class Hub {
     const sockets = [...this.wss.clients];
     const allClosed = Promise.all(sockets.map((ws) => new Promise((resolve) => (ws.readyState === ws.CLOSED ? resolve(null) : ws.once('close', resolve)))));
     for (const ws of sockets) {
-      if (ws.readyState === ws.OPEN) ws.send(drain);
+      if (ws.readyState === ws.OPEN) {
+        ws.send(drain);
+        this.metrics.frameOut('drain');
+        this.metrics.closed('drain');
+      }
       ws.close(CloseCode.goingAway, 'hub shutting down');
     }
     const forceAfter = setTimeout(() => sockets.forEach((ws) => ws.terminate()), 3000);

@@ -25,7 +25,21 @@ export async function serve(config: Config): Promise<void> {
     inboxLimit: config.inboxLimit,
     maxFrameBytes: config.maxFrameBytes,
     maxValueBytes: config.maxValueBytes,
+    helloTimeoutMs: config.helloTimeoutMs,
+    rateFrames: config.rateFrames,
+    rateFramesBurst: config.rateFramesBurst,
+    rateBytes: config.rateBytes,
+    rateBytesBurst: config.rateBytesBurst,
+    maxPending: config.maxPending,
+    maxWatches: config.maxWatches,
+    maxKeys: config.maxKeys,
+    maxSessionsPerToken: config.maxSessionsPerToken,
+    maxBufferedBytes: config.maxBufferedBytes,
     secret: config.secret,
+    previousSecret: config.previousSecret,
+    metricsToken: config.metricsToken,
+    allowedOrigins: config.allowedOrigins,
+    maxConnections: config.maxConnections,
   });
   const stop = (signal: string) => {
     hub.log.info({ signal }, 'shutting down');

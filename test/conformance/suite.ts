@@ -16,8 +16,9 @@ let namespaceCounter = 0;
 
 type Scoped = Cluster & { ns: string };
 
+/** Every session of the suite acts for one subject, so any of them may delete what another wrote (roles.test.ts tests who may not). */
 function tokenFor(ns: string): Promise<string> {
-  return new SignJWT({ ns }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+  return new SignJWT({ ns, sub: 'conformance' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
 }
 
 export function conformanceSuite(name: string, makeCluster: ClusterFactory): void {
@@ -56,7 +57,7 @@ export function conformanceSuite(name: string, makeCluster: ClusterFactory): voi
         expect(a.welcome.sessionId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
         expect(a.welcome.resumeSecret.length).toBeGreaterThanOrEqual(16);
         expect(a.welcome.heartbeatMs).toBeGreaterThan(0);
-        expect(a.welcome.limits).toEqual({ maxFrameBytes: expect.any(Number), maxValueBytes: expect.any(Number) });
+        expect(a.welcome.limits).toMatchObject({ maxFrameBytes: expect.any(Number), maxValueBytes: expect.any(Number), rateFrames: expect.any(Number), maxPending: expect.any(Number), maxWatches: expect.any(Number), maxKeys: expect.any(Number), maxTags: 32 });
         const b = await join(c, 1, { id: 'agent.b-1', name: 'beta', agentType: 'claude', capabilities: ['review'], task: 't', meta: { x: 1 } });
         expect(b.welcome.sessionId).toBe('agent.b-1');
         expect(b.welcome.session).toMatchObject({ id: 'agent.b-1', name: 'beta', agentType: 'claude', capabilities: ['review'], status: 'active', task: 't', meta: { x: 1 }, user: null, location: null });
@@ -331,6 +332,21 @@ export function conformanceSuite(name: string, makeCluster: ClusterFactory): voi
         expect(await a.request({ type: 'memory.set', key: 'big', value: 'x'.repeat(2000) })).toMatchObject({ type: 'error', code: 'too_large' });
         expect((await a.ok<{ entry: Entry | null }>({ type: 'memory.get', key: 'big' })).entry).toBeNull();
         await a.ok({ type: 'memory.set', key: 'small', value: 'x'.repeat(900) });
+      });
+
+      it('refuses a new key past maxKeys per namespace with limit_exceeded; existing keys still update, a delete frees a slot', async () => {
+        const c = await cluster({ maxKeys: 3 });
+        const a = await join(c, 0, { id: 'a', name: 'a' });
+        const b = await join(c, 1, { id: 'b', name: 'b' });
+        for (const key of ['k1', 'k2', 'k3']) await a.ok({ type: 'memory.set', key, value: key });
+        expect(await b.request({ type: 'memory.set', key: 'k4', value: 4 })).toMatchObject({ type: 'error', code: 'limit_exceeded' });
+        expect((await a.ok<{ entry: Entry | null }>({ type: 'memory.get', key: 'k4' })).entry).toBeNull();
+        expect((await b.ok<{ entry: Entry }>({ type: 'memory.set', key: 'k2', value: 'again' })).entry.version).toBe(2);
+        await a.ok({ type: 'memory.delete', key: 'k1' });
+        await b.ok({ type: 'memory.set', key: 'k4', value: 4 });
+        // Another namespace has its own count.
+        const other = await join(c, 0, { id: 'o', name: 'o' }, await tokenFor(`${c.ns}-other`));
+        for (const key of ['k1', 'k2', 'k3']) await other.ok({ type: 'memory.set', key, value: key });
       });
     });
 

@@ -13,6 +13,7 @@ export interface ClusterOptions {
   maxValueBytes?: number;
   maxFrameBytes?: number;
   helloTimeoutMs?: number;
+  maxKeys?: number;
 }
 
 export interface Cluster {
@@ -73,6 +74,7 @@ export function redisCluster(nodeCount: number): ClusterFactory {
     if (options.maxValueBytes) flags['max-value-bytes'] = options.maxValueBytes;
     if (options.maxFrameBytes) flags['max-frame-bytes'] = options.maxFrameBytes;
     if (options.inboxLimit) flags['inbox-limit'] = options.inboxLimit;
+    if (options.maxKeys) flags['max-keys'] = options.maxKeys;
     const nodes = await Promise.all(Array.from({ length: nodeCount }, (_, i) => HubProcess.start({ ...flags, 'node-id': `node${i}` })));
     return {
       nodes: nodeCount,

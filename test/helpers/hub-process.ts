@@ -49,6 +49,11 @@ export class HubProcess {
     return this.child.pid!;
   }
 
+  /** Whether the process has not exited yet. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** Sends a signal and waits for the exit; resolves with the exit code (null if killed). */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;

@@ -29,6 +29,11 @@ export class RawClient {
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
+  /** Wraps a socket that is already open (no hello yet). */
+  static fromSocket(ws: WebSocket): RawClient {
+    return new RawClient(ws);
+  }
+
   /** Opens a socket (no hello yet). */
   static async open(url: string, options: WebSocket.ClientOptions = {}): Promise<RawClient> {
     const ws = new WebSocket(url, options);

@@ -2,6 +2,7 @@
 // offending socket stays open, and the hub keeps serving everyone else. Only a frame over
 // maxFrameBytes ends the socket (1009), and then the session leaves.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { MAX_FRAME_DEPTH } from '@switchboard/protocol';
 import type { ServerFrame, Session } from '@switchboard/protocol';
 import WebSocket from 'ws';
 import type { Hub } from '@switchboard/server';
@@ -9,6 +10,9 @@ import { pingPong, relay, useHubs } from './support.js';
 import type { Joined } from './support.js';
 
 type ErrorFrame = Extract<ServerFrame, { type: 'error' }>;
+
+/** JSON text of `depth` arrays, one inside the other. */
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
 describe('bad input on a live session', () => {
   const { hub: startHub, join } = useHubs();
@@ -48,6 +52,10 @@ describe('bad input on a live session', () => {
     { what: 'send with a bad to', frame: JSON.stringify({ type: 'send', rid: 's2', to: 'a b', body: 'hi' }), code: 'bad_request', rid: 's2' },
     { what: 'memory.get without rid', frame: JSON.stringify({ type: 'memory.get', key: 'k' }), code: 'bad_request' },
     { what: 'a rid longer than 64 chars', frame: JSON.stringify({ type: 'ping', rid: 'r'.repeat(65) }), code: 'bad_request' },
+    // 40 emoji are 80 UTF-16 units but 40 characters: a valid rid, so a refusal echoes it like an ok would.
+    { what: 'a rid of 40 emoji on an invalid frame', frame: JSON.stringify({ type: 'memory.get', rid: '😀'.repeat(40), key: 'a b' }), code: 'bad_request', rid: '😀'.repeat(40), message: /key/ },
+    // A meta nested past MAX_FRAME_DEPTH used to be stored, then broke every answer that carried the session.
+    { what: 'update with meta nested deeper than MAX_FRAME_DEPTH', frame: `{"type":"update","rid":"d1","meta":{"x":${nested(MAX_FRAME_DEPTH - 1)}}}`, code: 'bad_request', rid: 'd1', message: /deeper than 128/ },
   ];
 
   it.each(cases)('$what → error $code, socket stays open, others served', async ({ frame, code, rid, message }) => {
@@ -89,6 +97,26 @@ describe('bad input on a live session', () => {
       ['unknown_type', 'z1'],
       ['bad_request', 'z2'],
     ]);
+    await stillServed();
+  });
+
+  it('a frame nested exactly MAX_FRAME_DEPTH deep is served; one level more is refused, and stores nothing', async () => {
+    // frame (1) → value → MAX_FRAME_DEPTH - 1 arrays = MAX_FRAME_DEPTH levels.
+    const atLimit = `{"type":"memory.set","rid":"deep-ok","key":"deep","value":${nested(MAX_FRAME_DEPTH - 1)}}`;
+    bad.send(atLimit);
+    expect(await bad.next((f) => 'rid' in f && f.rid === 'deep-ok')).toMatchObject({ type: 'ok', entry: { version: 1 } });
+    bad.send(`{"type":"memory.set","rid":"deep-no","key":"deep","value":${nested(MAX_FRAME_DEPTH)}}`);
+    expect(await bad.next((f) => 'rid' in f && f.rid === 'deep-no')).toMatchObject({ type: 'error', code: 'bad_request' });
+    bad.send(`{"type":"update","rid":"deep-meta","meta":{"x":${nested(MAX_FRAME_DEPTH)}}}`);
+    expect(await bad.next((f) => 'rid' in f && f.rid === 'deep-meta')).toMatchObject({ type: 'error', code: 'bad_request' });
+    // Refused before JSON.parse (slow on deep nesting), with the rid read from the text, even after the deep part.
+    bad.send(`{"type":"memory.set","key":"deep","value":${nested(900)},"rid":"deep-far"}`);
+    expect(await bad.next((f) => 'rid' in f && f.rid === 'deep-far')).toMatchObject({ type: 'error', code: 'bad_request', message: /deeper than 128/ });
+    // Nothing of the refused frames was kept: the entry is still version 1, and listing sessions
+    // (which carries every meta) still works for everyone.
+    expect(await a.ok({ type: 'memory.get', key: 'deep' })).toMatchObject({ entry: { version: 1 } });
+    const { sessions } = await a.ok<{ sessions: Session[] }>({ type: 'sessions.list' });
+    expect(sessions.find((s) => s.id === 'bad')?.meta).toEqual({});
     await stillServed();
   });
 

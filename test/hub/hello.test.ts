@@ -9,11 +9,11 @@ import { pingPong, relay, useHubs, within } from './support.js';
 describe('before hello', () => {
   const { hub: startHub, open, join } = useHubs();
 
-  it('a WebSocket on a path other than /v1 is refused at the upgrade (400)', async () => {
+  it('a WebSocket on a path other than /v1 is refused at the upgrade (404)', async () => {
     const hub = await startHub();
     for (const path of ['/v2', '/', '/v1/extra']) {
       const url = hub.url.replace(/\/v1$/, path);
-      await expect(RawClient.open(url), path).rejects.toThrow(/400/);
+      await expect(RawClient.open(url), path).rejects.toThrow(/404/);
     }
   });
 

@@ -20,10 +20,11 @@ export interface EngineEvents {
   /** A task of `ns` changed (the task after the change), for this node's task watchers. Live only. */
   task(ns: string, task: Task): void;
   /**
-   * A session this node holds was resumed on another socket (here or on another node): close
-   * the old socket without ending the session.
+   * A session this node holds must lose its socket. `resumed`: it was resumed on another socket
+   * (here or on another node) — close the old one without ending the session. `kicked`: an admin
+   * kicked it — close the socket and end the session with `leave(ns, id, 'kicked')`.
    */
-  kick(ns: string, id: string): void;
+  kick(ns: string, id: string, why: 'resumed' | 'kicked'): void;
 }
 
 /** How the hub runs; given to the engine at start. */
@@ -35,6 +36,8 @@ export interface EngineSettings {
   inboxLimit: number;
   /** How long a send's idempotencyKey is remembered. */
   idempotencyMs: number;
+  /** Most memory keys one namespace may hold; a write of a new key beyond it is refused (0 = no limit). */
+  maxKeys?: number;
 }
 
 export type SendResult =
@@ -90,7 +93,15 @@ export interface MemoryWrite {
   /** Refused (Conflict with `fence`) when the lock's latest grant is newer than `value`. */
   fence?: { name: string; value: number };
   author: string;
+  /** Who the author acts for across sessions (the token's subject), kept with the entry for delete rights; null = nobody. */
+  owner?: string | null;
   now: number;
+}
+
+/** Who may delete an entry when not anyone may: its last author session, or a session of its owner. */
+export interface DeleteRight {
+  author: string;
+  owner: string | null;
 }
 
 export interface MemoryQuery {
@@ -110,8 +121,16 @@ export interface Conflict {
   fence?: number;
 }
 
-export type SetResult = { conflict: false; entry: Entry } | Conflict;
-export type DeleteResult = { conflict: false; deleted: boolean } | Conflict;
+/** A write of a new key into a namespace that already holds `maxKeys` keys; nothing was written. */
+export interface KeysFull {
+  conflict: false;
+  full: true;
+  maxKeys: number;
+}
+
+export type SetResult = { conflict: false; entry: Entry; full?: undefined } | KeysFull | Conflict;
+/** `notAuthor`: a DeleteRight was given and the entry's last writer does not match it; nothing was deleted. */
+export type DeleteResult = { conflict: false; deleted: boolean; notAuthor?: true } | Conflict;
 
 export interface Engine {
   /** 'memory' or 'redis', for logs and /readyz. */
@@ -136,6 +155,11 @@ export interface Engine {
   suspend(ns: string, id: string, reason: 'timeout' | 'node_down'): Promise<void>;
   /** Applies a patch to a live session and emits presence update; null if it is gone. */
   update(ns: string, id: string, patch: SessionPatch): Promise<Session | null>;
+  /**
+   * An admin's kick: a connected session's node is told (events.kick with `kicked`) and ends it;
+   * an away session ends here with reason `kicked`. False if there is no such session.
+   */
+  kickSession(ns: string, id: string): Promise<boolean>;
   /** Removes a session and emits presence leave; no-op if it is gone. */
   leave(ns: string, id: string, reason: LeaveReason): Promise<void>;
   /** Heartbeat for every session this node holds: one batch per node per beat. */
@@ -157,6 +181,10 @@ export interface Engine {
 
   memorySet(ns: string, write: MemoryWrite): Promise<SetResult>;
   memoryGet(ns: string, key: string, now: number): Promise<Entry | null>;
-  memoryDelete(ns: string, key: string, ifVersion: number | undefined, by: string): Promise<DeleteResult>;
+  /**
+   * With `only`, deletes only an entry whose last write came from `only.author` or from a session of
+   * `only.owner` (checked in the same atomic step); otherwise `notAuthor`.
+   */
+  memoryDelete(ns: string, key: string, ifVersion: number | undefined, by: string, only?: DeleteRight): Promise<DeleteResult>;
   memorySearch(ns: string, query: MemoryQuery, now: number): Promise<{ entries: Entry[]; cursor: string | null }>;
 }

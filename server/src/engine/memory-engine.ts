@@ -2,7 +2,7 @@
 // it has exactly the semantics RedisEngine has across nodes.
 import type { Entry, InboxFrame, LeaveReason, Message, Session, SessionStatus } from '@switchboard/protocol';
 import type {
-  BroadcastFilter, DeleteResult, Engine, EngineEvents, EngineSettings, MemoryQuery, MemoryWrite, ResumeRequest,
+  BroadcastFilter, DeleteResult, DeleteRight, Engine, EngineEvents, EngineSettings, MemoryQuery, MemoryWrite, ResumeRequest,
   ResumeResult, SendResult, SessionFilter, SessionPatch, SetResult,
 } from './engine.js';
 import { afterCursor, compareKeys, matchesQuery, matchesSession } from './search.js';
@@ -43,6 +43,8 @@ export class MemoryEngine implements Engine {
   private events: EngineEvents | null = null;
   private settings: EngineSettings = { heartbeatMs: 5000, resumeWindowMs: 0, inboxLimit: 10_000, idempotencyMs: 600_000 };
   private readonly idempotency = new Map<string, { msgId: string; until: number }>();
+  /** Who each entry's last write acted for (MemoryWrite.owner); not part of the Entry clients see. */
+  private readonly owners = new WeakMap<Entry, string>();
 
   async start(_nodeId: string, events: EngineEvents, settings: EngineSettings): Promise<void> {
     this.events = events;
@@ -88,7 +90,7 @@ export class MemoryEngine implements Engine {
       clearTimeout(held.awayTimer);
       held.away = undefined;
     } else {
-      this.events?.kick(ns, session.id);
+      this.events?.kick(ns, session.id, 'resumed');
     }
     held.secretHash = request.nextSecretHash;
     const resumed: Session = { ...session, status: held.statusBeforeAway ?? session.status, lastSeen: request.now };
@@ -121,6 +123,14 @@ export class MemoryEngine implements Engine {
     space.sessions.set(id, next);
     this.events?.presence(ns, { type: 'presence', event: 'update', session: next });
     return next;
+  }
+
+  async kickSession(ns: string, id: string): Promise<boolean> {
+    const held = this.namespaces.get(ns)?.held.get(id);
+    if (!held) return false;
+    if (held.away) await this.leave(ns, id, 'kicked');
+    else this.events?.kick(ns, id, 'kicked');
+    return true;
   }
 
   async leave(ns: string, id: string, reason: LeaveReason): Promise<void> {
@@ -213,6 +223,8 @@ export class MemoryEngine implements Engine {
     if (write.ifVersion !== undefined && write.ifVersion !== currentVersion) {
       return { conflict: true, version: currentVersion };
     }
+    const maxKeys = this.settings.maxKeys ?? 0;
+    if (maxKeys > 0 && !space.entries.has(write.key) && space.entries.size >= maxKeys) return { conflict: false, full: true, maxKeys };
     const entry: Entry = {
       key: write.key,
       value: write.value,
@@ -225,6 +237,7 @@ export class MemoryEngine implements Engine {
       expiresAt: write.ttlMs ? write.now + write.ttlMs : null,
     };
     space.entries.set(write.key, entry);
+    if (write.owner) this.owners.set(entry, write.owner);
     this.clearExpiry(space, write.key);
     if (write.ttlMs) {
       const timer = setTimeout(() => this.expire(ns, write.key, entry), write.ttlMs);
@@ -240,12 +253,15 @@ export class MemoryEngine implements Engine {
     return (space && this.live(space, key, now)) ?? null;
   }
 
-  async memoryDelete(ns: string, key: string, ifVersion: number | undefined, by: string): Promise<DeleteResult> {
+  async memoryDelete(ns: string, key: string, ifVersion: number | undefined, by: string, only?: DeleteRight): Promise<DeleteResult> {
     const space = this.space(ns);
     const current = this.live(space, key, Date.now());
     const currentVersion = current?.version ?? 0;
     if (ifVersion !== undefined && ifVersion !== currentVersion) return { conflict: true, version: currentVersion };
     if (!current) return { conflict: false, deleted: false };
+    if (only && current.author !== only.author && (only.owner === null || this.owners.get(current) !== only.owner)) {
+      return { conflict: false, deleted: false, notAuthor: true };
+    }
     space.entries.delete(key);
     this.clearExpiry(space, key);
     this.events?.memory(ns, { type: 'memory.changed', op: 'delete', key, version: current.version, by });

@@ -8,7 +8,7 @@ import type { ChainableCommander, RedisOptions } from 'ioredis';
 import { ulid } from 'ulid';
 import type { Entry, InboxFrame, LeaveReason, MemoryChanged, Message, Presence, Session } from '@switchboard/protocol';
 import type {
-  BroadcastFilter, DeleteResult, Engine, EngineEvents, EngineSettings, MemoryQuery, MemoryWrite, ResumeRequest,
+  BroadcastFilter, DeleteResult, DeleteRight, Engine, EngineEvents, EngineSettings, MemoryQuery, MemoryWrite, ResumeRequest,
   ResumeResult, SendResult, SessionFilter, SessionPatch, SetResult,
 } from '../engine.js';
 import { definedOnly } from '../../defined.js';
@@ -58,7 +58,7 @@ type NsEnvelope =
   | TaskEnvelope;
 
 /** What travels on a node channel: a direct message, or a kick (the session resumed elsewhere). */
-type NodeEnvelope = { k: 'd'; ns: string; to: string; f: InboxFrame } | { k: 'x'; ns: string; id: string };
+type NodeEnvelope = { k: 'd'; ns: string; to: string; f: InboxFrame } | { k: 'x'; ns: string; id: string; r?: 'kicked' };
 
 /** A session this node holds. */
 interface Local {
@@ -91,6 +91,8 @@ export class RedisEngine implements Engine {
   private sweeper: NodeJS.Timeout | null = null;
   private expiryChannel = '';
   private stopped = false;
+  /** The refresh in progress: the heartbeat and the resync after a reconnect share it. */
+  private touching: Promise<void> | null = null;
 
   constructor(private readonly options: RedisEngineOptions) {
     this.keys = new Keys(options.prefix ?? 'sb');
@@ -195,7 +197,7 @@ export class RedisEngine implements Engine {
     }
     if (wasLocal) {
       this.unhold(ns, id);
-      this.events?.kick(ns, id);
+      this.events?.kick(ns, id, 'resumed');
     }
     const [data, prev, ...frames] = rest as string[];
     const stored = JSON.parse(data!) as Session;
@@ -223,12 +225,41 @@ export class RedisEngine implements Engine {
     return next;
   }
 
+  async kickSession(ns: string, id: string): Promise<boolean> {
+    const [node, away] = await this.call(() => this.redis.hmget(this.keys.session(ns, id), 'node', 'away'));
+    if (node === null && away === null) return false;
+    if (away) {
+      const ended = await this.call(() =>
+        this.redis.sbExpireAway(this.keys.session(ns, id), this.keys.sessions(ns), this.keys.inbox(ns, id), id, Number.MAX_SAFE_INTEGER, this.keys.nsChannel(ns), 'kicked'),
+      );
+      if (ended === 1) await this.sessionEnded(ns, id);
+      return ended === 1;
+    }
+    if (!node) return false;
+    if (node === this.nodeId) {
+      if (!this.local.get(ns)?.has(id)) return false;
+      this.events?.kick(ns, id, 'kicked');
+      return true;
+    }
+    const envelope: NodeEnvelope = { k: 'x', ns, id, r: 'kicked' };
+    await this.call(() => this.redis.publish(this.keys.nodeChannel(node), JSON.stringify(envelope)));
+    return true;
+  }
+
   async leave(ns: string, id: string, reason: LeaveReason): Promise<void> {
     const held = this.unhold(ns, id);
     if (held) await this.end(ns, id, reason, this.epoch, held.session);
   }
 
-  async touch(_sessions: ReadonlyArray<{ ns: string; id: string }>, now: number): Promise<void> {
+  touch(_sessions: ReadonlyArray<{ ns: string; id: string }>, now: number): Promise<void> {
+    // One refresh at a time: two overlapping ones (a heartbeat and the resync after Redis came
+    // back empty) would both find the sessions lost and register them twice, and the second
+    // join, finding the first one's, would kick the session off its own socket.
+    this.touching ??= this.refresh(now).finally(() => (this.touching = null));
+    return this.touching;
+  }
+
+  private async refresh(now: number): Promise<void> {
     if (this.redis.status !== 'ready') return;
     await this.retryPendingEnds();
     const ttl = 3 * this.settings.heartbeatMs;
@@ -324,15 +355,15 @@ export class RedisEngine implements Engine {
   // ---- memory
 
   memorySet(ns: string, write: MemoryWrite): Promise<SetResult> {
-    return this.memory.set(ns, write);
+    return this.memory.set(ns, write, this.settings.maxKeys ?? 0);
   }
 
   memoryGet(ns: string, key: string): Promise<Entry | null> {
     return this.memory.get(ns, key);
   }
 
-  memoryDelete(ns: string, key: string, ifVersion: number | undefined, by: string): Promise<DeleteResult> {
-    return this.memory.delete(ns, key, ifVersion, by);
+  memoryDelete(ns: string, key: string, ifVersion: number | undefined, by: string, only?: DeleteRight): Promise<DeleteResult> {
+    return this.memory.delete(ns, key, ifVersion, by, only);
   }
 
   memorySearch(ns: string, query: MemoryQuery, now: number): Promise<{ entries: Entry[]; cursor: string | null }> {
@@ -462,7 +493,7 @@ export class RedisEngine implements Engine {
       if (joined === 0) {
         // The session was swept and is away (or resumed elsewhere): this socket no longer owns it.
         this.unhold(ns, held.session.id);
-        this.events?.kick(ns, held.session.id);
+        this.events?.kick(ns, held.session.id, 'resumed');
       }
     }
     // Sessions not lost still carry the old epoch: move them to the new one.
@@ -596,8 +627,10 @@ export class RedisEngine implements Engine {
       held.seq = Math.max(held.seq, envelope.f.seq ?? 0);
       return this.events?.message(envelope.ns, envelope.to, envelope.f);
     }
+    // An admin's kick: the hub closes the socket and ends the session through leave().
+    if (envelope.r === 'kicked') return this.events?.kick(envelope.ns, envelope.id, 'kicked');
     this.unhold(envelope.ns, envelope.id);
-    this.events?.kick(envelope.ns, envelope.id);
+    this.events?.kick(envelope.ns, envelope.id, 'resumed');
   }
 
   /** Runs a Redis call; any failure to reach Redis becomes EngineUnavailableError. */

@@ -3,7 +3,7 @@
 // and the change event happen together.
 import type { Redis } from 'ioredis';
 import type { Entry } from '@switchboard/protocol';
-import type { DeleteResult, MemoryQuery, MemoryWrite, SetResult } from '../engine.js';
+import type { DeleteResult, DeleteRight, MemoryQuery, MemoryWrite, SetResult } from '../engine.js';
 import { matchesQuery } from '../search.js';
 import type { Keys } from './keys.js';
 import { fenceKey } from './locks.js';
@@ -23,7 +23,8 @@ export class RedisMemory {
     private readonly call: <T>(fn: () => Promise<T>) => Promise<T>,
   ) {}
 
-  async set(ns: string, write: MemoryWrite): Promise<SetResult> {
+  /** `maxKeys`: most keys the namespace may hold (0 = no limit); only a new key is counted. */
+  async set(ns: string, write: MemoryWrite, maxKeys = 0): Promise<SetResult> {
     const [ok, result, version] = await this.call(() =>
       this.redis.sbMemorySet(
         ...this.entryKeys(ns, write.key),
@@ -38,8 +39,11 @@ export class RedisMemory {
         write.now,
         this.keys.nsChannel(ns),
         write.fence?.value ?? -1,
+        maxKeys,
+        write.owner ?? '',
       ),
     );
+    if (ok === 3) return { conflict: false, full: true, maxKeys: Number(result) };
     if (ok === 2) return { conflict: true, version: Number(version), fence: Number(result) };
     if (ok === 0) return { conflict: true, version: Number(result) };
     return { conflict: false, entry: JSON.parse(String(result)) as Entry };
@@ -50,9 +54,12 @@ export class RedisMemory {
     return parseEntry(key, row);
   }
 
-  async delete(ns: string, key: string, ifVersion: number | undefined, by: string): Promise<DeleteResult> {
-    const [ok, result] = await this.call(() => this.redis.sbMemoryDelete(...this.entryKeys(ns, key), key, ifVersion ?? -1, by, this.keys.nsChannel(ns)));
+  async delete(ns: string, key: string, ifVersion: number | undefined, by: string, only?: DeleteRight): Promise<DeleteResult> {
+    const [ok, result] = await this.call(() =>
+      this.redis.sbMemoryDelete(...this.entryKeys(ns, key), key, ifVersion ?? -1, by, this.keys.nsChannel(ns), only?.author ?? '', only?.owner ?? ''),
+    );
     if (ok === 0) return { conflict: true, version: result };
+    if (ok === 2) return { conflict: false, deleted: false, notAuthor: true };
     return { conflict: false, deleted: result === 1 };
   }
 

@@ -134,7 +134,7 @@ return out
 `;
 
 /**
- * KEYS: session, ns sessions, inbox. ARGV: id, now, channel.
+ * KEYS: session, ns sessions, inbox. ARGV: id, now, channel, reason (optional; default: why it went away).
  * Ends an away session whose resume window has passed (exactly one caller wins).
  */
 const expireAway = `
@@ -142,7 +142,7 @@ local cur = redis.call('HMGET', KEYS[1], 'away', 'until', 'data', 'lastSeen')
 if not cur[1] or cur[1] == '' or tonumber(cur[2]) > tonumber(ARGV[2]) then return 0 end
 redis.call('DEL', KEYS[1], KEYS[3])
 redis.call('SREM', KEYS[2], ARGV[1])
-redis.call('PUBLISH', ARGV[3], '{"k":"p","e":"leave","r":"' .. cur[1] .. '","ls":' .. cur[4] .. ',"s":' .. cur[3] .. '}')
+redis.call('PUBLISH', ARGV[3], '{"k":"p","e":"leave","r":"' .. (ARGV[4] or cur[1]) .. '","ls":' .. cur[4] .. ',"s":' .. cur[3] .. '}')
 return 1
 `;
 
