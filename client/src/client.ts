@@ -240,6 +240,14 @@ export class Hub {
   }
 
   /**
+   * Admin only: ends another session of the namespace (it leaves with reason `kicked` and may not
+   * resume). Rejects with HubError `forbidden` for other roles, `not_found` if it is not online.
+   */
+  async kick(sessionId: string): Promise<void> {
+    await this.#request('session.kick', { sessionId });
+  }
+
+  /**
    * Calls `callback` with every presence frame. Resolves after the hub has sent its snapshot (given
    * to `options.onSnapshot`, also after each reconnect) with the function that ends the watch.
    */

@@ -42,6 +42,7 @@ describe('errorFromClose', () => {
   it('maps the hub refusal codes', () => {
     expect(errorFromClose(CloseCode.badHello, '').code).toBe('bad_request');
     expect(errorFromClose(CloseCode.unauthorized, 'bad token').code).toBe('unauthorized');
+    expect(errorFromClose(CloseCode.forbidden, 'kicked by an admin').code).toBe('forbidden');
     expect(errorFromClose(CloseCode.sessionInUse, '').code).toBe('conflict');
     expect(errorFromClose(CloseCode.timeout, '').code).toBe('timeout');
     expect(errorFromClose(CloseCode.rateLimited, '').code).toBe('rate_limited');

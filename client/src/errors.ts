@@ -40,6 +40,7 @@ export function errorFromFrame(frame: ErrorFrame): HubError {
 const CLOSE_CODE_ERRORS: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
   [CloseCode.badHello, 'bad_request'],
   [CloseCode.unauthorized, 'unauthorized'],
+  [CloseCode.forbidden, 'forbidden'],
   [CloseCode.timeout, 'timeout'],
   [CloseCode.sessionInUse, 'conflict'],
   [CloseCode.rateLimited, 'rate_limited'],
