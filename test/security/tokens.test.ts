@@ -192,6 +192,18 @@ describe('switchboard token, and the README walk-through', () => {
     const anonymous = await runCli(['sessions', '--url', url]);
     expect(anonymous.code).toBe(1);
     expect(anonymous.stderr).toMatch(/unauthorized|token/);
+
+    // An admin kicks a live agent by name; the agent's token may not.
+    const admin = (await runCli(['token', '--ns', 'team', '--role', 'admin'], env)).stdout.trim();
+    const { client: worker } = await RawClient.join(url, { name: 'worker' }, { token: agentToken });
+    cleanup(() => worker.close());
+    const notAllowed = await runCli(['kick', 'worker', '--url', url, '--token', agentToken]);
+    expect(notAllowed.code).toBe(1);
+    expect(notAllowed.stderr).toMatch(/forbidden/);
+    const kicked = await runCli(['kick', 'worker', '--url', url, '--token', admin]);
+    expect(kicked.code, kicked.stderr).toBe(0);
+    expect(kicked.stdout).toContain(`kicked worker (${worker.id})`);
+    expect((await within(worker.closed, 5000, 'the kicked socket to close')).code).toBe(CloseCode.forbidden);
   });
 
   it('bad options → one line on stderr, exit 2', async () => {

@@ -5,6 +5,7 @@ import { COMMON_HELP, COMMON_VALUE_FLAGS, common, parse } from './args.js';
 import { aborted } from './command.js';
 import type { Command } from './command.js';
 import { EXIT, Interrupted, UsageError, describeError } from './errors.js';
+import { kick } from './kick.js';
 import { MEMORY_HELP, memoryDel, memoryGet, memorySearch, memorySet } from './memory.js';
 import { stdoutOutput } from './output.js';
 import { openSession } from './session.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<CommandName, Command<unknown> | Record<string, Command<un
   handoff,
   tasks,
   stats,
+  kick,
 };
 
 const GROUP_HELP: Partial<Record<CommandName, string>> = { memory: MEMORY_HELP };

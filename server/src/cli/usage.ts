@@ -10,6 +10,7 @@ export const COMMAND_SUMMARIES = {
   handoff: 'hand a task to a session or a capability, optionally wait for it',
   tasks: 'list tasks (this session\'s, or by id)',
   stats: 'sessions by status, memory entries, observed event rates',
+  kick: 'end another session (admin token): it leaves with reason kicked',
 } as const;
 
 export type CommandName = keyof typeof COMMAND_SUMMARIES;
