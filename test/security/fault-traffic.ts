@@ -20,6 +20,8 @@ export class Traffic {
   readonly refusals = new Map<string, number>();
   /** The first refusal message of each code, for the log. */
   readonly refusalSamples = new Map<string, string>();
+  /** key → when each refused attempt of it was started. */
+  private readonly refusedAttempts = new Map<string, number[]>();
   /** Messages handed to a handler twice (same msgId). */
   duplicates = 0;
   private readonly msgIds = new Set<string>();
@@ -63,6 +65,14 @@ export class Traffic {
     return [...this.received].filter(([, n]) => n > 1).map(([key]) => key);
   }
 
+  /**
+   * Keys with a refused attempt started before `t`: when Redis dies at `t`, such an attempt may
+   * have been carried out with only its answer lost, so the send is ambiguous.
+   */
+  refusedBefore(t: number): Set<string> {
+    return new Set([...this.refusedAttempts].filter(([, starts]) => starts.some((s) => s < t)).map(([key]) => key));
+  }
+
   /** Keys a handler saw that the hub never acknowledged to their sender. */
   receivedUnacked(): string[] {
     return [...this.received.keys()].filter((key) => !this.acked.has(key));
@@ -89,6 +99,7 @@ export class Traffic {
   private async sendOnce(agent: Agent, to: string, key: string): Promise<void> {
     const giveUpAt = Date.now() + GIVE_UP_MS;
     for (;;) {
+      const startedAt = Date.now();
       try {
         await agent.send(to, { key }, { idempotencyKey: key });
         this.acked.add(key);
@@ -99,6 +110,7 @@ export class Traffic {
           this.failed.set(key, code);
           return;
         }
+        this.refusedAttempts.set(key, [...(this.refusedAttempts.get(key) ?? []), startedAt]);
         this.refusals.set(code, (this.refusals.get(code) ?? 0) + 1);
         if (!this.refusalSamples.has(code)) this.refusalSamples.set(code, (err as Error).message);
         await new Promise((r) => setTimeout(r, 100));
