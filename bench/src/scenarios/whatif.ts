@@ -20,7 +20,9 @@ export interface WhatIfReport {
 
 export async function whatIfScenario(ctx: Context): Promise<WhatIfReport> {
   const asIs = directContender(ctx, 'switchboard', 2);
-  const variants: Contender[] = [
+  // BENCH_BASELINE=<another checkout>: an A/B of this tree against that one instead of the variants.
+  const baseline = process.env.BENCH_BASELINE;
+  const variants: Contender[] = baseline ? [asIs, { ...asIs, key: 'baseline', label: `baseline (${baseline})`, client: 'switchboard', cluster: { ...asIs.cluster!, entry: `${baseline}/server/src/cli.ts` } }] : [
     asIs,
     { ...asIs, key: 'autopipeline', label: 'ioredis auto-pipelining', client: 'switchboard', cluster: { ...asIs.cluster!, entry: experiment('autopipeline') } },
     { ...asIs, key: 'coalesce', label: 'socket writes batched per turn', client: 'switchboard', cluster: { ...asIs.cluster!, entry: experiment('coalesce-writes') } },
