@@ -2,14 +2,21 @@
 // socket. Every inbox frame carries the recipient's `seq`; the socket gets them strictly in seq
 // order, each once. A frame that arrives ahead of a gap (a resume racing live traffic, pub/sub
 // overtaking a replay) triggers a catch-up read of the inbox instead of a silent hole. Acks are
-// coalesced to one engine call per event-loop turn.
+// coalesced to one engine call per event-loop turn. Live frames arrive as JSON text and go to
+// the socket as they are.
 import type { InboxFrame } from '@switchboard/protocol';
 import type { Connection } from './connection.js';
+
+/** An inbox frame ready for the socket. */
+interface Pending {
+  seq: number;
+  text: string;
+}
 
 export class Delivery {
   /** The highest seq written to the socket. */
   private seq = 0;
-  private ahead: InboxFrame[] = [];
+  private ahead: Pending[] = [];
   private catchingUp = false;
   private acked = 0;
   private ackPending = false;
@@ -25,18 +32,21 @@ export class Delivery {
     this.seq = afterSeq;
     this.acked = afterSeq;
     if (!replay) return;
-    for (const message of replay) this.push(message);
+    for (const message of replay) {
+      if (message.seq === undefined) this.conn.send(message);
+      else this.push(message.seq, JSON.stringify(message));
+    }
     void this.catchUp();
   }
 
-  push(message: InboxFrame): void {
-    if (message.seq === undefined) return this.conn.send(message);
-    if (message.seq <= this.seq) return;
-    if (message.seq === this.seq + 1 && !this.catchingUp) {
-      this.seq = message.seq;
-      return this.conn.send(message);
+  /** A frame with its recipient's `seq`, as JSON text. */
+  push(seq: number, text: string): void {
+    if (seq <= this.seq) return;
+    if (seq === this.seq + 1 && !this.catchingUp) {
+      this.seq = seq;
+      return this.conn.sendText(text);
     }
-    this.ahead.push(message);
+    this.ahead.push({ seq, text });
     void this.catchUp();
   }
 
@@ -60,14 +70,15 @@ export class Delivery {
     const { hub, ns, session } = this.conn;
     try {
       const missing = session ? await hub.engine.inbox(ns, session.id, this.seq) : [];
-      const pending = [...missing, ...this.ahead].sort((a, b) => a.seq! - b.seq!);
+      const read = missing.map((f) => ({ seq: f.seq!, text: JSON.stringify(f) }));
+      const pending = [...read, ...this.ahead].sort((a, b) => a.seq - b.seq);
       this.ahead = [];
       // What the inbox no longer holds (dropped past inboxLimit) cannot be written; the rest
       // still goes out in order.
       for (const message of pending) {
-        if (message.seq! <= this.seq) continue;
-        this.seq = message.seq!;
-        this.conn.send(message);
+        if (message.seq <= this.seq) continue;
+        this.seq = message.seq;
+        this.conn.sendText(message.text);
       }
     } catch (err) {
       hub.log.warn({ err, session: session?.id }, 'inbox catch-up failed');

@@ -197,7 +197,7 @@ export class Hub {
 
   private engineEvents(): EngineEvents {
     return {
-      message: (ns, to, frame) => this.local.get(ns)?.get(to)?.delivery.push(frame),
+      message: (ns, to, seq, text) => this.local.get(ns)?.get(to)?.delivery.push(seq, text),
       kick: (ns, id) => this.local.get(ns)?.get(id)?.kick(),
       broadcast: (ns, frame, filter) => {
         const sessions = this.local.get(ns);
