@@ -47,6 +47,7 @@ export async function whatIfScenario(ctx: Context): Promise<WhatIfReport> {
       row('closed-loop p99 ms', (o) => median(o.rounds.max!.map((p) => p.latency?.p99))),
       row('hub CPU µs per message (nodes + Redis)', (o) => cpuPer(o, delivered(o)).hub),
       row('Redis calls per message', (o) => (o.redisCalls ? Object.values(o.redisCalls).reduce((n, c) => n + c, 0) / delivered(o) : null)),
+      row('of which XTRIM (acks)', (o) => (o.redisCalls ? (o.redisCalls.xtrim ?? 0) / delivered(o) : null)),
     ],
   };
 }
