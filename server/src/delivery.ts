@@ -2,14 +2,21 @@
 // socket. Every inbox frame carries the recipient's `seq`; the socket gets them strictly in seq
 // order, each once. A frame that arrives ahead of a gap (a resume racing live traffic, pub/sub
 // overtaking a replay) triggers a catch-up read of the inbox instead of a silent hole. Acks are
-// coalesced to one engine call per event-loop turn.
+// coalesced to one engine call per event-loop turn. Live frames arrive as JSON text and go to
+// the socket as they are.
 import type { InboxFrame } from '@switchboard/protocol';
 import type { Connection } from './connection.js';
+
+/** An inbox frame ready for the socket. */
+interface Pending {
+  seq: number;
+  text: string;
+}
 
 export class Delivery {
   /** The highest seq written to the socket. */
   private seq = 0;
-  private ahead: InboxFrame[] = [];
+  private ahead: Pending[] = [];
   private catchingUp = false;
   private acked = 0;
   private ackPending = false;
@@ -30,18 +37,21 @@ export class Delivery {
     this.seq = afterSeq;
     this.acked = afterSeq;
     if (!replay) return;
-    for (const message of replay) this.push(message);
+    for (const message of replay) {
+      if (message.seq === undefined) this.conn.send(message);
+      else this.push(message.seq, JSON.stringify(message));
+    }
     void this.catchUp();
   }
 
-  push(message: InboxFrame): void {
-    if (message.seq === undefined) return this.write(message);
-    if (message.seq <= this.seq) return;
-    if (message.seq === this.seq + 1 && !this.catchingUp) {
-      this.seq = message.seq;
-      return this.write(message);
+  /** A frame with its recipient's `seq`, as JSON text. */
+  push(seq: number, text: string): void {
+    if (seq <= this.seq) return;
+    if (seq === this.seq + 1 && !this.catchingUp) {
+      this.seq = seq;
+      return this.write(text);
     }
-    this.ahead.push(message);
+    this.ahead.push({ seq, text });
     void this.catchUp();
   }
 
@@ -64,11 +74,14 @@ export class Delivery {
     });
   }
 
-  /** Writes one frame to the socket; a direct message also times its way through the hub. */
-  private write(message: InboxFrame): void {
+  /** Writes one inbox frame to the socket; a direct message also times its way through the hub. */
+  private write(text: string): void {
     const { conn } = this;
-    conn.send(message);
-    if (message.type === 'message' && conn.ws.readyState === conn.ws.OPEN) conn.hub.metrics.delivered(message.ts);
+    const type = frameType(text);
+    conn.sendText(text, type);
+    if (type !== 'message') return;
+    const ts = acceptedAt(text);
+    if (ts !== null && conn.ws.readyState === conn.ws.OPEN) conn.hub.metrics.delivered(ts);
   }
 
   private async catchUp(): Promise<void> {
@@ -77,14 +90,15 @@ export class Delivery {
     const { hub, ns, session } = this.conn;
     try {
       const missing = session ? await hub.engine.inbox(ns, session.id, this.seq) : [];
-      const pending = [...missing, ...this.ahead].sort((a, b) => a.seq! - b.seq!);
+      const read = missing.map((f) => ({ seq: f.seq!, text: JSON.stringify(f) }));
+      const pending = [...read, ...this.ahead].sort((a, b) => a.seq - b.seq);
       this.ahead = [];
       // What the inbox no longer holds (dropped past inboxLimit) cannot be written; the rest
       // still goes out in order.
       for (const message of pending) {
-        if (message.seq! <= this.seq) continue;
-        this.seq = message.seq!;
-        this.write(message);
+        if (message.seq <= this.seq) continue;
+        this.seq = message.seq;
+        this.write(message.text);
       }
     } catch (err) {
       hub.log.warn({ err, session: session?.id }, 'inbox catch-up failed');
@@ -93,4 +107,22 @@ export class Delivery {
       if (this.ahead.length > 0) void this.catchUp();
     }
   }
+}
+
+/** An inbox frame's type from its text: the first `"type":"` is the frame's own (it comes first, or right after `seq`). */
+function frameType(text: string): string {
+  const at = text.indexOf('"type":"');
+  return at < 0 ? 'other' : text.slice(at + 8, text.indexOf('"', at + 8));
+}
+
+/**
+ * When the hub accepted a direct message, read from its frame text without parsing it: `ts` is the
+ * last top-level number field the hub writes (after `body`; only the string fields replyTo and thread
+ * follow it, and a `"ts":` inside a string is escaped), so the last `"ts":` is the frame's own.
+ */
+function acceptedAt(text: string): number | null {
+  const at = text.lastIndexOf('"ts":');
+  if (at < 0) return null;
+  const ts = parseInt(text.slice(at + 5, at + 25), 10);
+  return Number.isFinite(ts) ? ts : null;
 }

@@ -6,10 +6,10 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, WS_PATH } from '@switchboard/protocol';
 import type { ClientFrameOf, Message, ServerFrame, Welcome } from '@switchboard/protocol';
-import { monotonicFactory } from 'ulid';
 import { WebSocketServer } from 'ws';
 import { Authenticator, openHubRefusal } from './auth.js';
 import { Connection } from './connection.js';
+import { monotonicIds } from './ids.js';
 import type { Engine, EngineEvents } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory-engine.js';
 import { handleHttp } from './http.js';
@@ -108,7 +108,7 @@ export class Hub {
   readonly limits: Welcome['limits'];
   /** Sessions open on this node per token, for maxSessionsPerToken. */
   readonly tokenSessions: TokenSessions;
-  readonly newId = monotonicFactory();
+  readonly newId = monotonicIds();
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly local = new Map<string, Map<string, Connection>>();
@@ -274,7 +274,7 @@ export class Hub {
 
   private engineEvents(): EngineEvents {
     return {
-      message: (ns, to, frame) => this.local.get(ns)?.get(to)?.delivery.push(frame),
+      message: (ns, to, seq, text) => this.local.get(ns)?.get(to)?.delivery.push(seq, text),
       kick: (ns, id, why) => this.local.get(ns)?.get(id)?.kick(why),
       broadcast: (ns, frame, filter) => {
         const sessions = this.local.get(ns);

@@ -20,7 +20,9 @@ export interface WhatIfReport {
 
 export async function whatIfScenario(ctx: Context): Promise<WhatIfReport> {
   const asIs = directContender(ctx, 'switchboard', 2);
-  const variants: Contender[] = [
+  // BENCH_BASELINE=<another checkout>: an A/B of this tree against that one instead of the variants.
+  const baseline = process.env.BENCH_BASELINE;
+  const variants: Contender[] = baseline ? [asIs, { ...asIs, key: 'baseline', label: `baseline (${baseline})`, client: 'switchboard', cluster: { ...asIs.cluster!, entry: `${baseline}/server/src/cli.ts` } }] : [
     asIs,
     { ...asIs, key: 'autopipeline', label: 'ioredis auto-pipelining', client: 'switchboard', cluster: { ...asIs.cluster!, entry: experiment('autopipeline') } },
     { ...asIs, key: 'coalesce', label: 'socket writes batched per turn', client: 'switchboard', cluster: { ...asIs.cluster!, entry: experiment('coalesce-writes') } },
@@ -45,6 +47,7 @@ export async function whatIfScenario(ctx: Context): Promise<WhatIfReport> {
       row('closed-loop p99 ms', (o) => median(o.rounds.max!.map((p) => p.latency?.p99))),
       row('hub CPU µs per message (nodes + Redis)', (o) => cpuPer(o, delivered(o)).hub),
       row('Redis calls per message', (o) => (o.redisCalls ? Object.values(o.redisCalls).reduce((n, c) => n + c, 0) / delivered(o) : null)),
+      row('of which XTRIM (acks)', (o) => (o.redisCalls ? (o.redisCalls.xtrim ?? 0) / delivered(o) : null)),
     ],
   };
 }

@@ -9,8 +9,12 @@ import type { TaskStore } from './tasks.js';
 
 /** Callbacks through which the engine hands this node what its local sockets must see. */
 export interface EngineEvents {
-  /** A direct message for a session held by this node. */
-  message(ns: string, to: string, frame: InboxFrame): void;
+  /**
+   * An inbox frame (direct message, task.offer, task.update) for a session held by this node:
+   * its `seq` and the frame as JSON text, written to the socket as it is (no parse and
+   * re-encode on the delivery path).
+   */
+  message(ns: string, to: string, seq: number, text: string): void;
   /** A broadcast: the node delivers it to its local sessions of `ns` that match. */
   broadcast(ns: string, frame: Message, filter: BroadcastFilter): void;
   /** A presence change in `ns`, for this node's presence watchers. */

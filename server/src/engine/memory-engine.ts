@@ -177,7 +177,7 @@ export class MemoryEngine implements Engine {
     if (held.inbox.length > this.settings.inboxLimit) held.inbox.shift();
     if (idemKey) this.remember(idemKey, msgId);
     if (held.away) return { status: 'queued', msgId, seq: message.seq! };
-    this.events?.message(ns, to, message);
+    this.events?.message(ns, to, message.seq!, JSON.stringify(message));
     return { status: 'delivered', msgId, seq: message.seq! };
   }
 

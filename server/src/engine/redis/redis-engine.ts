@@ -57,8 +57,13 @@ type NsEnvelope =
   | LockGrantEnvelope
   | TaskEnvelope;
 
-/** What travels on a node channel: a direct message, or a kick (the session resumed elsewhere). */
-type NodeEnvelope = { k: 'd'; ns: string; to: string; f: InboxFrame } | { k: 'x'; ns: string; id: string; r?: 'kicked' };
+/**
+ * What travels on a node channel: a direct message, or a kick (the session resumed elsewhere, or
+ * `r: 'kicked'` by an admin). A direct message is this header as JSON, a newline, then the stored
+ * frame text (JSON text has no raw newline), so the frame goes to the socket without being parsed
+ * and encoded again.
+ */
+type NodeEnvelope = { k: 'd'; ns: string; to: string; s: number } | { k: 'x'; ns: string; id: string; r?: 'kicked' };
 
 /** A session this node holds. */
 interface Local {
@@ -299,12 +304,14 @@ export class RedisEngine implements Engine {
     const msgId = frame.type === 'message' ? frame.msgId : '';
     if (frame.type !== 'message') idempotencyKey = undefined;
     const idem = idempotencyKey === undefined ? this.keys.inbox(ns, to) : this.keys.idempotency(ns, (frame as Message).from, idempotencyKey);
+    // The frame without its opening brace: the script (and a local push) put `{"seq":N,` in front.
+    const rest = JSON.stringify(frame).slice(1);
     const [status, value] = await this.call(() =>
       this.redis.sbSend(
         this.keys.session(ns, to),
         this.keys.inbox(ns, to),
         idem,
-        JSON.stringify(frame).slice(1),
+        rest,
         `${this.keys.prefix}:node:`,
         ns,
         to,
@@ -328,7 +335,7 @@ export class RedisEngine implements Engine {
         const seq = Number(value);
         const held = this.local.get(ns)?.get(to);
         if (held) held.seq = Math.max(held.seq, seq);
-        this.events?.message(ns, to, { ...frame, seq });
+        this.events?.message(ns, to, seq, `{"seq":${seq},${rest}`);
         return { status: 'delivered', msgId, seq };
       }
       default:
@@ -598,7 +605,11 @@ export class RedisEngine implements Engine {
         return;
       }
       const ns = this.keys.nsOfChannel(channel);
-      if (ns === null) return this.onNodeMessage(JSON.parse(text) as NodeEnvelope);
+      if (ns === null) {
+        const newline = text.indexOf('\n');
+        if (newline < 0) return this.onNodeMessage(JSON.parse(text) as NodeEnvelope, '');
+        return this.onNodeMessage(JSON.parse(text.slice(0, newline)) as NodeEnvelope, text.slice(newline + 1));
+      }
       const envelope = JSON.parse(text) as NsEnvelope;
       switch (envelope.k) {
         case 'p': {
@@ -620,12 +631,12 @@ export class RedisEngine implements Engine {
     }
   }
 
-  private onNodeMessage(envelope: NodeEnvelope): void {
+  private onNodeMessage(envelope: NodeEnvelope, frame: string): void {
     if (!this.local.get(envelope.ns)?.has(envelope.k === 'd' ? envelope.to : envelope.id)) return;
     if (envelope.k === 'd') {
       const held = this.local.get(envelope.ns)!.get(envelope.to)!;
-      held.seq = Math.max(held.seq, envelope.f.seq ?? 0);
-      return this.events?.message(envelope.ns, envelope.to, envelope.f);
+      held.seq = Math.max(held.seq, envelope.s);
+      return this.events?.message(envelope.ns, envelope.to, envelope.s, frame);
     }
     // An admin's kick: the hub closes the socket and ends the session through leave().
     if (envelope.r === 'kicked') return this.events?.kick(envelope.ns, envelope.id, 'kicked');

@@ -80,7 +80,7 @@ if ARGV[8] == '1' then redis.call('SET', KEYS[3], ARGV[7], 'PX', ARGV[6]) end
 if node == '' then return {3, seq} end
 -- The recipient is on the sending node: it delivers the frame itself, no pub/sub round trip.
 if node == ARGV[13] then return {4, seq} end
-redis.call('PUBLISH', ARGV[2] .. node .. ':ch', '{"k":"d","ns":"' .. ARGV[3] .. '","to":"' .. ARGV[4] .. '","f":' .. frame .. '}')
+redis.call('PUBLISH', ARGV[2] .. node .. ':ch', '{"k":"d","ns":"' .. ARGV[3] .. '","to":"' .. ARGV[4] .. '","s":' .. seq .. '}\\n' .. frame)
 return {1, seq}
 `;
 
