@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Hub as Agent } from '@switchboard/client/node';
 import { HAS_REDIS, REQUIRE_REDIS } from '../helpers/redis-server.js';
 import type { HubProcess } from '../helpers/hub-process.js';
+import type { RawClient } from '../helpers/raw-client.js';
 import { until } from '../helpers/wait.js';
 import { describeViews, FaultCluster, HealthMonitor, loggedErrors, reconciles, rssMb, status } from './fault-cluster.js';
 import type { NodeView } from './fault-cluster.js';
@@ -112,37 +113,41 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('faults during traffic: the hub st
   const start = async (nodes: number, name: string) =>
     (cluster = await FaultCluster.start({ nodes, name, heartbeatMs: HEARTBEAT_MS, resumeWindowMs: WINDOW_MS }));
 
-  it('SIGKILL of a node: survivors stay up, its agents resume elsewhere, nothing acked is lost or doubled, no ghost', { timeout: 45_000 }, async () => {
-    const c = await start(3, 'fk');
-    const agents = await c.connectAgents(AGENTS, 'k');
+  /**
+   * Node 2 of three goes down under traffic (`fault` takes it down and checks how; its text joins the
+   * log line): its agents come back on the other two and resume, a raw client that never comes back is
+   * gone after the window, every acked send arrives exactly once, and the survivors stay up and reconcile.
+   */
+  async function nodeLeaves(prefix: string, label: string, fault: (node: HubProcess, ghost: RawClient, victims: string[]) => Promise<string>): Promise<void> {
+    const c = await start(3, prefix);
+    const agents = await c.connectAgents(AGENTS, prefix.slice(-1));
     const ids = agents.map((a) => a.id);
     const welcomes = watchWelcomes(agents);
-    const ghost = await c.joinRaw(2, 'ghost-k'); // never comes back: must be gone after the window
+    const ghost = await c.joinRaw(2, `ghost-${prefix}`); // never comes back: must be gone after the window
     const traffic = new Traffic(agents, INTERVAL_MS);
-    await until(() => traffic.acked.size >= PHASE, 15_000, 'traffic before the fault');
+    await until(() => traffic.acked.size >= PHASE, 15_000, `traffic before the ${label}`);
 
     const survivors = [c.nodes[0]!, c.nodes[1]!];
     const rssBefore = survivors.map((n) => rssMb(n.pid));
     const monitor = await HealthMonitor.start(survivors);
-    const victims = agents.filter((a) => a.node === 'fk2').map((a) => a.id);
+    const victims = agents.filter((a) => a.node === `${prefix}2`).map((a) => a.id);
     expect(victims.length).toBe(AGENTS / 3);
     c.takeOutOfRotation(2);
-    const killedAt = Date.now();
-    await c.nodes[2]!.kill('SIGKILL');
-    await ghost.closed;
-    await until(() => victims.every((id) => welcomes.byAgent.get(id)!.count > 1 && agents.find((a) => a.id === id)!.state === 'connected'), 10_000, 'the killed node’s agents back');
-    const resumedMs = Date.now() - killedAt;
+    const faultAt = Date.now();
+    const how = await fault(c.nodes[2]!, ghost, victims);
+    await until(() => victims.every((id) => welcomes.byAgent.get(id)!.count > 1 && agents.find((a) => a.id === id)!.state === 'connected'), 10_000, `the agents of the node back after the ${label}`);
+    const resumedMs = Date.now() - faultAt;
     const ackedAtResume = traffic.acked.size;
-    await until(() => traffic.acked.size >= ackedAtResume + PHASE, 15_000, 'traffic after the fault');
+    await until(() => traffic.acked.size >= ackedAtResume + PHASE, 15_000, `traffic after the ${label}`);
 
     await settle(traffic);
     const views = await waitReconciled(c, ids, WINDOW_MS + 8000);
-    const settledMs = Date.now() - killedAt;
+    const settledMs = Date.now() - faultAt;
     await monitor.stop();
     const rss = rssReport(survivors, rssBefore);
     console.log(
-      `faults/SIGKILL: ${traffic.summary()}; ${victims.length} agents of the killed node back in ${resumedMs} ms ` +
-        `(${victims.filter((id) => welcomes.byAgent.get(id)!.resumed).length} resumed); sessions reconciled ${settledMs} ms after the kill: ` +
+      `faults/${label}: ${traffic.summary()}; ${how}; ${victims.length} agents of the node back in ${resumedMs} ms ` +
+        `(${victims.filter((id) => welcomes.byAgent.get(id)!.resumed).length} resumed); sessions reconciled ${settledMs} ms after the ${label}: ` +
         `${describeViews(views)}; survivors RSS ${rss.text}; ${monitor.probes} health probes; errors logged by survivors: ${loggedErrors(survivors)}`,
     );
     expectExactlyOnce(traffic);
@@ -150,9 +155,17 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('faults during traffic: the hub st
     await expectStayedUp(monitor, survivors);
     for (const id of victims) {
       expect(welcomes.byAgent.get(id)!.resumed, `${id} resumed its session`).toBe(true);
-      expect(['fk0', 'fk1']).toContain(welcomes.byAgent.get(id)!.node);
+      expect([`${prefix}0`, `${prefix}1`]).toContain(welcomes.byAgent.get(id)!.node);
     }
     for (const mb of rss.growth) expect(mb).toBeLessThan(RSS_GROWTH_LIMIT_MB);
+  }
+
+  it('SIGKILL of a node: survivors stay up, its agents resume elsewhere, nothing acked is lost or doubled, no ghost', { timeout: 45_000 }, async () => {
+    await nodeLeaves('fk', 'SIGKILL', async (node, ghost) => {
+      await node.kill('SIGKILL');
+      await ghost.closed;
+      return 'node killed';
+    });
   });
 
   it('Redis restarted empty: nodes stay up, /readyz 503 then 200, sessions register again on their sockets, retried sends land once', { timeout: 45_000 }, async () => {
@@ -206,50 +219,16 @@ describe.skipIf(!HAS_REDIS && !REQUIRE_REDIS)('faults during traffic: the hub st
   });
 
   it('SIGTERM drains a node: it exits 0 in time, its agents get drain and resume elsewhere, nothing acked is lost or doubled, no ghost', { timeout: 45_000 }, async () => {
-    const c = await start(3, 'fd');
-    const agents = await c.connectAgents(AGENTS, 'd');
-    const ids = agents.map((a) => a.id);
-    const welcomes = watchWelcomes(agents);
-    const ghost = await c.joinRaw(2, 'ghost-d'); // gets drain, never comes back: must be gone after the window
-    const traffic = new Traffic(agents, INTERVAL_MS);
-    await until(() => traffic.acked.size >= PHASE, 15_000, 'traffic before the drain');
-
-    const survivors = [c.nodes[0]!, c.nodes[1]!];
-    const rssBefore = survivors.map((n) => rssMb(n.pid));
-    const monitor = await HealthMonitor.start(survivors);
-    const victims = agents.filter((a) => a.node === 'fd2').map((a) => a.id);
-    expect(victims.length).toBe(AGENTS / 3);
-    c.takeOutOfRotation(2);
-    const termAt = Date.now();
-    const exitCode = await c.nodes[2]!.kill('SIGTERM');
-    const exitMs = Date.now() - termAt;
-    expect(exitCode).toBe(0);
-    expect(exitMs).toBeLessThan(SHUTDOWN_LIMIT_MS);
-    expect(ghost.frames.some((f) => f.type === 'drain')).toBe(true);
-    expect((await ghost.closed).code).toBe(1001);
-    expect(c.drained).toBe(victims.length);
-    await until(() => victims.every((id) => welcomes.byAgent.get(id)!.count > 1 && agents.find((a) => a.id === id)!.state === 'connected'), 10_000, 'the drained node’s agents back');
-    const resumedMs = Date.now() - termAt;
-    const ackedAtResume = traffic.acked.size;
-    await until(() => traffic.acked.size >= ackedAtResume + PHASE, 15_000, 'traffic after the drain');
-
-    await settle(traffic);
-    const views = await waitReconciled(c, ids, WINDOW_MS + 8000);
-    const settledMs = Date.now() - termAt;
-    await monitor.stop();
-    const rss = rssReport(survivors, rssBefore);
-    console.log(
-      `faults/SIGTERM: ${traffic.summary()}; drained node exited ${exitCode} after ${exitMs} ms; ${c.drained} agent sockets got drain, ` +
-        `back in ${resumedMs} ms (${victims.filter((id) => welcomes.byAgent.get(id)!.resumed).length} resumed); sessions reconciled ${settledMs} ms after SIGTERM: ` +
-        `${describeViews(views)}; survivors RSS ${rss.text}; ${monitor.probes} health probes; errors logged by survivors: ${loggedErrors(survivors)}`,
-    );
-    expectExactlyOnce(traffic);
-    expectReconciled(views, ids);
-    await expectStayedUp(monitor, survivors);
-    for (const id of victims) {
-      expect(welcomes.byAgent.get(id)!.resumed, `${id} resumed its session`).toBe(true);
-      expect(['fd0', 'fd1']).toContain(welcomes.byAgent.get(id)!.node);
-    }
-    for (const mb of rss.growth) expect(mb).toBeLessThan(RSS_GROWTH_LIMIT_MB);
+    await nodeLeaves('fd', 'SIGTERM', async (node, ghost, victims) => {
+      const termAt = Date.now();
+      const exitCode = await node.kill('SIGTERM');
+      const exitMs = Date.now() - termAt;
+      expect(exitCode).toBe(0);
+      expect(exitMs).toBeLessThan(SHUTDOWN_LIMIT_MS);
+      expect(ghost.frames.some((f) => f.type === 'drain')).toBe(true);
+      expect((await ghost.closed).code).toBe(1001);
+      expect(cluster!.drained).toBe(victims.length);
+      return `drained node exited ${exitCode} after ${exitMs} ms; ${cluster!.drained} agent sockets got drain`;
+    });
   });
 });
