@@ -9,6 +9,7 @@ import type { Cluster, ClusterFactory } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { REQUIRE_REDIS, HAS_REDIS } from '../helpers/redis-server.js';
 import { SECRET, token } from '../hub/support.js';
+import { useRedisNodes } from '../helpers/redis-nodes.js';
 
 /** One well-formed frame of every type that needs role `agent`: each must be refused to an observer. */
 function agentFrames(other: string): Array<Record<string, unknown> & { type: ClientFrameType }> {
@@ -175,3 +176,26 @@ async function waitForStatus(client: RawClient, id: string, status: string): Pro
   }
   throw new Error(`session ${id} never became ${status}`);
 }
+
+describe.runIf(HAS_REDIS || REQUIRE_REDIS)('kick of a session whose node crashed (Redis)', () => {
+  const nodes = useRedisNodes(2, { secret: SECRET, 'heartbeat-ms': 300, 'resume-window-ms': 30_000 }, 'kc');
+  const clients: RawClient[] = [];
+  afterAll(() => clients.forEach((c) => c.close()));
+
+  it('is not_found while the dead node is not yet swept (nobody could close it), then ends the away session', async () => {
+    const join = async (i: number, role: string, name: string) => {
+      const { client } = await RawClient.join(nodes.node(i).url, { name }, { token: await token({ ns: 'crash', role }) });
+      clients.push(client);
+      return client;
+    };
+    const admin = await join(0, 'admin', 'root');
+    await admin.ok({ type: 'presence.watch' });
+    const victim = await join(1, 'agent', 'on-doomed-node');
+    await nodes.node(1).kill('SIGKILL');
+    // Right after the crash the session still names node 1, which no longer listens.
+    expect(await admin.request({ type: 'session.kick', sessionId: victim.id })).toMatchObject({ type: 'error', code: 'not_found' });
+    await admin.nextOf('presence', (f) => f.session.id === victim.id && f.session.status === 'away', 10_000);
+    await admin.ok({ type: 'session.kick', sessionId: victim.id });
+    await admin.nextOf('presence', (f) => f.event === 'leave' && f.session.id === victim.id && f.reason === 'kicked');
+  });
+});

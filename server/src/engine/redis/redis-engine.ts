@@ -246,9 +246,11 @@ export class RedisEngine implements Engine {
       this.events?.kick(ns, id, 'kicked');
       return true;
     }
+    // Nobody listening: the node died and has not been swept yet. The session turns away soon, and a
+    // kick then ends it; until then it is not online anywhere.
     const envelope: NodeEnvelope = { k: 'x', ns, id, r: 'kicked' };
-    await this.call(() => this.redis.publish(this.keys.nodeChannel(node), JSON.stringify(envelope)));
-    return true;
+    const listeners = await this.call(() => this.redis.publish(this.keys.nodeChannel(node), JSON.stringify(envelope)));
+    return listeners > 0;
   }
 
   async leave(ns: string, id: string, reason: LeaveReason): Promise<void> {
